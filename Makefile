@@ -1,0 +1,39 @@
+# Every target creates or refreshes the local virtual environment by itself:
+# on a fresh machine `make run` and `make test` are the only commands needed.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out/ghz-noisy
+DEPOSIT ?= benchmarks/deposits/ghz-noisy
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint typecheck venv deposits clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (qrepro needs Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/qrepro evaluate $(DEPOSIT) --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check harness runners reports tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.perf.run
+
+deposits: $(STAMP)
+	$(BIN)/python benchmarks/deposits/generate_ghz.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

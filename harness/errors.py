@@ -1,0 +1,93 @@
+"""The qrepro exception tree.
+
+Every error that library code raises on purpose derives from :class:`QreproError`;
+third-party exceptions (qiskit, yaml, pydantic, tarfile, ...) are translated where they
+enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
+``harness.cli`` maps these classes to exit codes and one-line messages.
+
+    QreproError
+    +-- DepositError            the deposit cannot be read at all (missing, not a dir/archive)
+    |   +-- ArchiveError        unsafe or oversized archive (path escape, link out, bomb)
+    |   +-- ManifestError       qdata.yaml unreadable or schema-invalid (file + field path)
+    +-- NoiseModelError         a noise-model file is malformed or not physical (file + field)
+    +-- CircuitError            a circuit file cannot be loaded (file + reason)
+    +-- RunnerError             executing work in an environment failed
+    |   +-- RunnerUnavailable   the runner (or the device it was asked for) is not available
+    |   +-- BuildError          the environment could not be built
+    |   +-- AgentError          the in-environment agent failed or wrote no result
+    +-- ComparisonError         a claim cannot be compared (unknown metric, missing data)
+    +-- RegistryError           a name (runner, metric, format) is not registered
+"""
+
+from __future__ import annotations
+
+
+class QreproError(Exception):
+    """Root of every error qrepro raises on purpose."""
+
+    #: short machine-readable category used in report.json
+    kind = "error"
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.field = field
+
+    def one_line(self) -> str:
+        """``file: field: message`` on one line, the form the CLI prints."""
+        parts = [p for p in (self.file, self.field) if p]
+        text = " ".join(self.message.split())
+        return ": ".join([*parts, text])
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class DepositError(QreproError):
+    kind = "deposit"
+
+
+class ArchiveError(DepositError):
+    kind = "archive"
+
+
+class ManifestError(DepositError):
+    kind = "manifest"
+
+
+class NoiseModelError(QreproError):
+    kind = "noise-model"
+
+
+class CircuitError(QreproError):
+    kind = "circuit"
+
+
+class RunnerError(QreproError):
+    kind = "runner"
+
+
+class RunnerUnavailable(RunnerError):
+    kind = "runner-unavailable"
+
+
+class BuildError(RunnerError):
+    kind = "build"
+
+
+class AgentError(RunnerError):
+    kind = "agent"
+
+
+class ComparisonError(QreproError):
+    kind = "comparison"
+
+
+class RegistryError(QreproError):
+    kind = "registry"
+
+
+def not_found(kind: str, name: str, available: list[str] | tuple[str, ...]) -> RegistryError:
+    """The registry error with the helpful list: ``runner 'k8s' not found; available: ...``."""
+    return RegistryError(f"{kind} '{name}' not found; available: {', '.join(sorted(available))}")

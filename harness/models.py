@@ -1,0 +1,193 @@
+"""Plain, frozen data passed between the pipeline phases.
+
+load -> validate -> build -> execute -> compare -> decide -> report: every phase returns
+one of these models and the next one consumes it. ``report.json`` is a dump of
+:class:`Report`; its JSON Schema (``qrepro schema --report``) is generated from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BadgeKey = Literal["available", "functional", "reusable", "reproduced"]
+BADGE_KEYS: tuple[BadgeKey, ...] = ("available", "functional", "reusable", "reproduced")
+BADGE_NAMES: dict[BadgeKey, str] = {
+    "available": "Artifacts Available",
+    "functional": "Artifacts Evaluated - Functional",
+    "reusable": "Artifacts Evaluated - Reusable",
+    "reproduced": "Results Reproduced",
+}
+Severity = Literal["error", "warning", "info"]
+Verdict = Literal["pass", "fail", "error"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Finding(Frozen):
+    """One observation about the deposit, with the badges it stands in the way of."""
+
+    code: str = Field(description="Stable machine-readable code, e.g. checksum-mismatch.")
+    severity: Severity
+    message: str
+    file: str | None = None
+    field: str | None = None
+    blocks: tuple[BadgeKey, ...] = Field(default=(), description="Badges this finding denies.")
+
+    def one_line(self) -> str:
+        parts = [p for p in (self.file, self.field) if p]
+        return ": ".join([*parts, self.message])
+
+
+class Validation(Frozen):
+    """Result of the validate phase."""
+
+    findings: tuple[Finding, ...] = ()
+    verified_files: tuple[str, ...] = Field(
+        default=(), description="Inventoried files whose size and sha256 matched."
+    )
+
+    def blocking(self, badge: BadgeKey) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if badge in f.blocks)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+
+class CircuitJob(Frozen):
+    """What the in-environment agent is asked to run for one circuit (one job each)."""
+
+    id: str
+    file: str = Field(description="Absolute path of the circuit file, as the agent sees it.")
+    format: Literal["qasm2", "qasm3", "qpy"]
+    shots: int
+    seed_simulator: int | None
+    seed_transpiler: int | None
+    optimization_level: int
+    method: str
+    precision: Literal["double", "single"]
+    noise_model: str | None = Field(
+        default=None, description="Path of the canonical qrepro-noise-v1 JSON, or None."
+    )
+    ideal: bool = Field(default=True, description="Also compute the ideal distribution.")
+
+
+class JobSpec(Frozen):
+    """The whole request written as job.json for the agent."""
+
+    device: Literal["auto", "CPU", "GPU"] = "auto"
+    circuits: tuple[CircuitJob, ...] = ()
+
+
+class CircuitRun(Frozen):
+    """What the agent reports back for one circuit."""
+
+    id: str
+    ok: bool
+    counts: dict[str, int] = Field(default_factory=dict)
+    ideal: dict[str, float] | None = None
+    seed_simulator: int | None = Field(default=None, description="Seed Aer actually used.")
+    method: str | None = Field(default=None, description="Method Aer actually used.")
+    device: str | None = None
+    shots: int | None = None
+    wall_s: float = 0.0
+    error: str | None = None
+    error_type: str | None = None
+
+
+class RunEnvironment(Frozen):
+    """Versions and settings of the environment the work ran in."""
+
+    runner: str
+    python: str | None = None
+    platform: str | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+    device: str | None = None
+    devices_available: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class Execution(Frozen):
+    """Result of the execute phase."""
+
+    environment: RunEnvironment
+    circuits: tuple[CircuitRun, ...] = ()
+    wall_s: float = 0.0
+
+    def run(self, circuit_id: str) -> CircuitRun | None:
+        return next((r for r in self.circuits if r.id == circuit_id), None)
+
+
+class Comparison(Frozen):
+    """The outcome of one statistical comparison (pure; see harness.compare)."""
+
+    verdict: Verdict
+    test: str = Field(description="Test applied: threshold, exact, bootstrap-tvd, tost, ...")
+    observed: float | None = None
+    claimed: float | None = None
+    difference: float | None = Field(default=None, description="observed - claimed.")
+    statistic: str | None = Field(default=None, description="Name of the test statistic.")
+    statistic_value: float | None = None
+    threshold: float | None = Field(default=None, description="Largest statistic that passes.")
+    p_value: float | None = None
+    alpha: float | None = None
+    power: float | None = None
+    evidence: str = Field(description="One sentence a committee member can read.")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ClaimResult(Frozen):
+    id: str
+    source: str = Field(description="circuit:ID or notebook:ID")
+    metric: str
+    verdict: Verdict
+    tolerance: dict[str, Any]
+    comparison: Comparison | None = None
+    message: str = ""
+
+
+class BadgeDecision(Frozen):
+    available: bool
+    functional: bool
+    reusable: bool
+    reproduced: bool
+    reasons: dict[BadgeKey, list[str]]
+    names: dict[BadgeKey, str] = Field(default_factory=lambda: dict(BADGE_NAMES))
+
+
+class ErrorInfo(Frozen):
+    kind: str
+    message: str
+    file: str | None = None
+    field: str | None = None
+
+
+class DepositInfo(Frozen):
+    source: str = Field(description="Path given on the command line.")
+    identifier: str | None = None
+    title: str | None = None
+    version: str | None = None
+    files: int = 0
+    bytes: int = 0
+
+
+class Report(Frozen):
+    """Everything report.json holds."""
+
+    report_version: Literal[1] = 1
+    tool: dict[str, str]
+    generated: str = Field(description="UTC timestamp, ISO 8601.")
+    status: Literal["complete", "error"]
+    error: ErrorInfo | None = None
+    deposit: DepositInfo
+    deposit_sha256: str | None = None
+    badges: BadgeDecision
+    claims: tuple[ClaimResult, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    circuits: tuple[CircuitRun, ...] = ()
+    environment: RunEnvironment | None = None
+    timings: dict[str, float] = Field(default_factory=dict)

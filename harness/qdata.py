@@ -1,0 +1,404 @@
+"""The QDATA profile, version 1: the manifest (``qdata.yaml``) at a deposit's root.
+
+The pydantic models below are the single source of truth: the JSON Schema shipped in
+``harness/schema/qdata-v1.schema.json`` (and printed by ``qrepro schema``) is generated
+from them, and ``docs/qdata.md`` documents every field. Models are frozen; unknown
+fields are rejected so that a typo is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from harness.errors import ManifestError
+
+MANIFEST_NAME = "qdata.yaml"
+PROFILE_VERSION = 1
+
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+_SHA256 = r"^[0-9a-f]{64}$"
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- identity -------------------------------------------------------------------------
+
+
+class Identifier(_Model):
+    scheme: Literal["doi", "handle", "ark", "swh", "url", "other"] = Field(
+        description="Kind of persistent identifier."
+    )
+    value: str = Field(min_length=1, description="The identifier itself, e.g. 10.5281/zenodo.1.")
+
+    @field_validator("value")
+    @classmethod
+    def _doi_shape(cls, value: str, info: Any) -> str:
+        if info.data.get("scheme") == "doi" and not _DOI.match(value):
+            raise ValueError("a DOI looks like 10.NNNN/suffix (no https://doi.org/ prefix)")
+        return value
+
+
+class Identity(_Model):
+    identifier: Identifier | None = Field(
+        default=None, description="Persistent identifier; required for Artifacts Available."
+    )
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1, description="Version of the deposit, e.g. 1.0.0.")
+    created: dt.date = Field(description="Creation date, YYYY-MM-DD.")
+
+
+# --- provenance -----------------------------------------------------------------------
+
+
+class Author(_Model):
+    name: str = Field(min_length=1)
+    orcid: str | None = Field(default=None, description="ORCID iD, 0000-0002-1825-0097 form.")
+    affiliation: str | None = None
+
+    @field_validator("orcid")
+    @classmethod
+    def _orcid_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _ORCID.match(value):
+            raise ValueError("an ORCID iD looks like 0000-0002-1825-0097")
+        return value
+
+
+class LineageItem(_Model):
+    description: str = Field(min_length=1, description="What this deposit was derived from.")
+    identifier: str | None = Field(default=None, description="DOI/URL of the source, if any.")
+
+
+class Provenance(_Model):
+    authors: list[Author] = Field(min_length=1)
+    institution: str | None = None
+    source: Literal["simulator", "hardware", "mixed"]
+    lineage: list[LineageItem] = Field(default_factory=list)
+    calibration: str | None = Field(
+        default=None,
+        description="Path of a hardware calibration snapshot (calibration-v1 JSON), if any.",
+    )
+
+
+# --- license and consent --------------------------------------------------------------
+
+
+class License(_Model):
+    spdx: str = Field(min_length=1, description="SPDX license identifier, e.g. CC-BY-4.0.")
+    commercial_use: bool = Field(description="Whether commercial use is allowed.")
+    redistribution: str | None = Field(default=None, description="Redistribution terms.")
+    embargo_until: dt.date | None = Field(
+        default=None, description="Date the embargo ends; the deposit is not Available before."
+    )
+
+
+class Consent(_Model):
+    personal_data: bool = Field(description="Does the deposit hold data about people?")
+    basis: (
+        Literal[
+            "not-applicable",
+            "informed-consent",
+            "public-task",
+            "legitimate-interest",
+            "contract",
+            "anonymised",
+        ]
+        | None
+    ) = Field(default=None, description="Legal basis for processing personal data.")
+    record: str | None = Field(default=None, description="Pointer to the consent record.")
+    deidentification: str | None = Field(default=None, description="De-identification notes.")
+
+
+# --- environment and inventory --------------------------------------------------------
+
+
+class Environment(_Model):
+    python: str = Field(pattern=r"^3\.\d+(\.\d+)?$", description="Python version, e.g. 3.11.")
+    requirements: list[str] = Field(
+        default_factory=list, description="Requirements, each exactly pinned (name==version)."
+    )
+    lock_file: str | None = Field(default=None, description="Path of a pip/uv lock file.")
+    system_packages: list[str] = Field(default_factory=list, description="Debian packages.")
+
+
+class FileEntry(_Model):
+    path: str = Field(min_length=1, description="POSIX path relative to the deposit root.")
+    sha256: str = Field(pattern=_SHA256)
+    size: int = Field(ge=0, description="Size in bytes.")
+    storage: Literal["inline", "git-lfs", "dvc"] = Field(
+        default="inline",
+        description="inline: the bytes are here; git-lfs / dvc: tracked externally (the "
+        "checksum is of the real data, which must be fetched before evaluation).",
+    )
+
+
+# --- experiments ----------------------------------------------------------------------
+
+
+class NoiseModelRef(_Model):
+    id: str = Field(pattern=_ID)
+    file: str = Field(min_length=1)
+    format: Literal["qrepro-noise-v1", "qiskit-noise-dict", "calibration-v1"]
+
+
+class Circuit(_Model):
+    id: str = Field(pattern=_ID)
+    file: str = Field(min_length=1)
+    format: Literal["qasm2", "qasm3", "qpy"] | None = Field(
+        default=None, description="Inferred from the extension (.qasm = qasm2, .qpy) if absent."
+    )
+    shots: int = Field(ge=1, le=10_000_000)
+    seed_simulator: int | None = Field(default=None, ge=0)
+    seed_transpiler: int | None = Field(default=None, ge=0)
+    optimization_level: int = Field(default=0, ge=0, le=3)
+    method: Literal[
+        "automatic",
+        "statevector",
+        "density_matrix",
+        "stabilizer",
+        "matrix_product_state",
+        "extended_stabilizer",
+        "unitary",
+        "superop",
+        "tensor_network",
+    ] = "statevector"
+    precision: Literal["double", "single"] = "double"
+    noise_model: str | None = Field(default=None, description="id of a noise_models entry.")
+    counts: str | None = Field(default=None, description="JSON file of the recorded counts.")
+
+
+class Notebook(_Model):
+    id: str = Field(pattern=_ID)
+    path: str = Field(min_length=1)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[int] = Field(default_factory=list)
+    timeout: int = Field(default=600, ge=1, description="Seconds per execution.")
+    metrics: str = Field(
+        default="metrics.json", description="File (in the output directory) the notebook writes."
+    )
+
+
+# --- claims ---------------------------------------------------------------------------
+
+
+class Source(_Model):
+    circuit: str | None = None
+    notebook: str | None = None
+
+    def kind_and_id(self) -> tuple[Literal["circuit", "notebook"], str]:
+        if self.circuit is not None and self.notebook is None:
+            return "circuit", self.circuit
+        if self.notebook is not None and self.circuit is None:
+            return "notebook", self.notebook
+        raise ValueError("a claim source names exactly one of circuit or notebook")
+
+
+class Spread(_Model):
+    kind: Literal["sd", "se", "ci"] = Field(description="What the +/- means.")
+    value: float = Field(ge=0, description="sd or se; for ci the half-width.")
+    n: int = Field(ge=1, description="Number of independent trials (seeds).")
+    level: float = Field(default=0.95, gt=0, lt=1, description="Confidence level of a ci.")
+
+
+class AbsoluteTolerance(_Model):
+    kind: Literal["absolute"]
+    value: float = Field(ge=0)
+
+
+class RelativeTolerance(_Model):
+    kind: Literal["relative"]
+    value: float = Field(ge=0)
+
+
+class DistanceTolerance(_Model):
+    kind: Literal["distance"]
+    statistic: Literal["tvd", "hellinger", "infidelity"]
+    value: float = Field(ge=0, le=1)
+
+
+class ShotNoiseTolerance(_Model):
+    kind: Literal["shot-noise"]
+    alpha: float = Field(default=0.01, gt=0, lt=1, description="False-alarm rate.")
+
+
+class ExactTolerance(_Model):
+    kind: Literal["exact"]
+
+
+Tolerance = Annotated[
+    AbsoluteTolerance | RelativeTolerance | DistanceTolerance | ShotNoiseTolerance | ExactTolerance,
+    Field(discriminator="kind"),
+]
+
+Metric = Literal[
+    "counts",
+    "hellinger_fidelity",
+    "tvd_ideal",
+    "heavy_output_probability",
+    "success_probability",
+    "notebook_metric",
+]
+
+
+class Claim(_Model):
+    id: str = Field(pattern=_ID)
+    source: Source
+    metric: Metric
+    value: float | None = Field(default=None, description="Claimed value (not for counts).")
+    spread: Spread | None = None
+    per_seed: list[float] | None = None
+    tolerance: Tolerance
+    test: Literal["auto", "threshold", "exact", "bootstrap-tvd", "bootstrap-infidelity", "tost"] = (
+        "auto"
+    )
+    outcomes: list[str] | None = Field(
+        default=None, description="Bitstrings counted by success_probability."
+    )
+    name: str | None = Field(default=None, description="Metric name in a notebook's metrics file.")
+
+
+# --- the manifest ---------------------------------------------------------------------
+
+
+class Manifest(_Model):
+    qdata: Literal[1] = Field(description="QDATA profile version.")
+    identity: Identity
+    provenance: Provenance
+    license: License
+    consent: Consent
+    environment: Environment
+    files: list[FileEntry] = Field(default_factory=list)
+    noise_models: list[NoiseModelRef] = Field(default_factory=list)
+    circuits: list[Circuit] = Field(default_factory=list)
+    notebooks: list[Notebook] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+    def circuit(self, circuit_id: str) -> Circuit:
+        return next(c for c in self.circuits if c.id == circuit_id)
+
+    def noise_model(self, noise_id: str) -> NoiseModelRef:
+        return next(n for n in self.noise_models if n.id == noise_id)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the manifest (draft 2020-12), as shipped."""
+    schema = Manifest.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://qrepro.org/schema/qdata-v1.schema.json"
+    schema["title"] = "QDATA manifest, profile version 1"
+    return schema
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``('circuits', 2, 'shots')`` -> ``circuits[2].shots``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(root)"
+
+
+def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
+    """Validate plain data against the profile and check cross-references."""
+    if not isinstance(data, dict):
+        raise ManifestError("the manifest must be a mapping", file=file, field="(root)")
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ManifestError(err["msg"] + more, file=file, field=field_path(loc)) from exc
+    check_references(manifest, file)
+    return manifest
+
+
+# discriminated-union tags pydantic puts into error locations
+_UNION_TAGS = {"absolute", "relative", "distance", "shot-noise", "exact"}
+
+
+def load_manifest(path: Path, display: str = MANIFEST_NAME) -> Manifest:
+    """Read and validate ``qdata.yaml``; every failure is a ManifestError naming file+field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ManifestError("no manifest at the deposit root", file=display) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot read the manifest: {exc}", file=display) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(root)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ManifestError(f"invalid YAML: {problem}", file=display, field=where) from exc
+    return parse_manifest(data, display)
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
+
+
+def check_references(m: Manifest, file: str = MANIFEST_NAME) -> None:
+    """Ids are unique and every reference (noise model, claim source) resolves."""
+    for section, ids in (
+        ("files", [f.path for f in m.files]),
+        ("noise_models", [n.id for n in m.noise_models]),
+        ("circuits", [c.id for c in m.circuits]),
+        ("notebooks", [n.id for n in m.notebooks]),
+        ("claims", [c.id for c in m.claims]),
+    ):
+        dup = _duplicates(ids)
+        if dup:
+            raise ManifestError(f"duplicate entry '{dup[0]}'", file=file, field=section)
+    noise_ids = {n.id for n in m.noise_models}
+    for i, c in enumerate(m.circuits):
+        if c.noise_model is not None and c.noise_model not in noise_ids:
+            raise ManifestError(
+                f"unknown noise model '{c.noise_model}'", file=file, field=f"circuits[{i}].noise_model"
+            )
+    circuit_ids = {c.id for c in m.circuits}
+    notebook_ids = {n.id for n in m.notebooks}
+    for i, claim in enumerate(m.claims):
+        _check_claim(claim, f"claims[{i}]", circuit_ids, notebook_ids, m, file)
+
+
+def _check_claim(
+    claim: Claim, where: str, circuits: set[str], notebooks: set[str], m: Manifest, file: str
+) -> None:
+    try:
+        kind, ref = claim.source.kind_and_id()
+    except ValueError as exc:
+        raise ManifestError(str(exc), file=file, field=f"{where}.source") from exc
+    known = circuits if kind == "circuit" else notebooks
+    if ref not in known:
+        raise ManifestError(f"unknown {kind} '{ref}'", file=file, field=f"{where}.source.{kind}")
+    if claim.metric == "counts":
+        if kind != "circuit" or m.circuit(ref).counts is None:
+            raise ManifestError(
+                "a counts claim needs a circuit with recorded counts", file=file, field=f"{where}.metric"
+            )
+    elif claim.value is None:
+        raise ManifestError("a scalar claim needs a value", file=file, field=f"{where}.value")
+    if claim.metric == "success_probability" and not claim.outcomes:
+        raise ManifestError(
+            "success_probability needs the outcomes it counts", file=file, field=f"{where}.outcomes"
+        )
+    if claim.metric == "notebook_metric" and (kind != "notebook" or not claim.name):
+        raise ManifestError(
+            "a notebook_metric claim needs a notebook source and a metric name",
+            file=file,
+            field=f"{where}.name",
+        )
