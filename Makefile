@@ -8,7 +8,7 @@ OUT    ?= out/ghz-noisy
 DEPOSIT ?= benchmarks/deposits/ghz-noisy
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint typecheck venv deposits clean
+.PHONY: run test bench lint venv deposits schema clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (qrepro needs Python 3.11)"; exit 1; }
@@ -37,3 +37,7 @@ deposits: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+
+schema: $(STAMP)
+	$(BIN)/qrepro schema > harness/schema/qdata-v1.schema.json
+	$(BIN)/qrepro schema --report > harness/schema/report-v1.schema.json

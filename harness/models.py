@@ -62,7 +62,7 @@ class CircuitJob(Frozen):
     """What the in-environment agent is asked to run for one circuit (one job each)."""
 
     id: str
-    file: str = Field(description="Absolute path of the circuit file, as the agent sees it.")
+    file: str = Field(description="Circuit file, relative to the deposit root.")
     format: Literal["qasm2", "qasm3", "qpy"]
     shots: int
     seed_simulator: int | None
@@ -71,7 +71,8 @@ class CircuitJob(Frozen):
     method: str
     precision: Literal["double", "single"]
     noise_model: str | None = Field(
-        default=None, description="Path of the canonical qrepro-noise-v1 JSON, or None."
+        default=None,
+        description="Canonical qrepro-noise-v1 JSON, relative to the work directory, or None.",
     )
     ideal: bool = Field(default=True, description="Also compute the ideal distribution.")
 
@@ -191,3 +192,16 @@ class Report(Frozen):
     circuits: tuple[CircuitRun, ...] = ()
     environment: RunEnvironment | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+
+
+class ValidationReport(Frozen):
+    """What ``qrepro validate --out DIR`` writes as validation.json."""
+
+    report_version: Literal[1] = 1
+    tool: dict[str, str]
+    generated: str
+    status: Literal["complete", "error"]
+    error: ErrorInfo | None = None
+    deposit: DepositInfo
+    deposit_sha256: str | None = None
+    findings: tuple[Finding, ...] = ()

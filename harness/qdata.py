@@ -324,6 +324,11 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
     return manifest
 
 
+_COUNTS_TOLERANCES = ("distance", "shot-noise", "exact")
+_SCALAR_TOLERANCES = ("absolute", "relative", "shot-noise")
+_COUNTS_TESTS = ("auto", "exact", "bootstrap-tvd", "bootstrap-infidelity")
+_SCALAR_TESTS = ("auto", "threshold", "tost")
+
 # discriminated-union tags pydantic puts into error locations
 _UNION_TAGS = {"absolute", "relative", "distance", "shot-noise", "exact"}
 
@@ -392,6 +397,19 @@ def _check_claim(
             )
     elif claim.value is None:
         raise ManifestError("a scalar claim needs a value", file=file, field=f"{where}.value")
+    counts = claim.metric == "counts"
+    allowed = _COUNTS_TOLERANCES if counts else _SCALAR_TOLERANCES
+    if claim.tolerance.kind not in allowed:
+        raise ManifestError(
+            f"tolerance '{claim.tolerance.kind}' does not apply to metric '{claim.metric}'; "
+            f"use one of: {', '.join(allowed)}", file=file, field=f"{where}.tolerance")
+    tests = _COUNTS_TESTS if counts else _SCALAR_TESTS
+    if claim.test not in tests:
+        raise ManifestError(f"test '{claim.test}' does not apply to metric '{claim.metric}'; "
+                            f"use one of: {', '.join(tests)}", file=file, field=f"{where}.test")
+    if claim.test == "tost" and (kind != "notebook" or (claim.spread is None and not claim.per_seed)):
+        raise ManifestError("test 'tost' needs a notebook source with a spread or per-seed values",
+                            file=file, field=f"{where}.test")
     if claim.metric == "success_probability" and not claim.outcomes:
         raise ManifestError(
             "success_probability needs the outcomes it counts", file=file, field=f"{where}.outcomes"

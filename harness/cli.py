@@ -1,0 +1,192 @@
+"""The ``qrepro`` command line. The only place that maps errors to exit codes.
+
+Exit codes (docs/cli.md):
+    0  evaluate: all four badges awarded; validate: no error findings
+    1  evaluate: the evaluation completed but at least one badge is denied;
+       validate: at least one error finding
+    2  usage error (unknown option, missing argument)
+    3  the deposit cannot be read (missing, unsafe archive, invalid manifest)
+    4  the runner or its environment failed (unavailable, build error, agent crash)
+    5  any other qrepro error
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from harness import __version__
+from harness.errors import DepositError, QreproError, RunnerError
+from harness.models import BADGE_KEYS, Report, ValidationReport
+from harness.noise import from_calibration, from_qiskit_dict, validate_noise
+from harness.pipeline import Options, check, evaluate
+from harness.qdata import json_schema
+
+EXIT_OK, EXIT_DENIED, EXIT_USAGE, EXIT_DEPOSIT, EXIT_RUNNER, EXIT_OTHER = 0, 1, 2, 3, 4, 5
+
+
+def exit_code_for(error_kind: str | None) -> int:
+    """Exit code of a report's error kind (None = no error)."""
+    if error_kind is None:
+        return EXIT_OK
+    if error_kind in {"deposit", "archive", "manifest"}:
+        return EXIT_DEPOSIT
+    if error_kind in {"runner", "runner-unavailable", "build", "agent"}:
+        return EXIT_RUNNER
+    return EXIT_OTHER
+
+
+def _fail(exc: QreproError) -> None:
+    click.echo(f"qrepro: error: {exc.one_line()}", err=True)
+    code = EXIT_DEPOSIT if isinstance(exc, DepositError) else (
+        EXIT_RUNNER if isinstance(exc, RunnerError) else EXIT_OTHER)
+    sys.exit(code)
+
+
+def _today(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@click.group()
+@click.version_option(__version__, prog_name="qrepro")
+def cli() -> None:
+    """Reproduce quantum-ML results from a QDATA deposit and award ACM badges."""
+
+
+def _print_report(report: Report, out: Path) -> None:
+    if report.error is not None:
+        e = report.error
+        where = ": ".join(p for p in (e.file, e.field) if p)
+        click.echo(f"qrepro: error: {where + ': ' if where else ''}{e.message}", err=True)
+    for key in BADGE_KEYS:
+        mark = "awarded" if getattr(report.badges, key) else "denied"
+        click.echo(f"  {report.badges.names[key]:<36} {mark}")
+    verdicts = [c.verdict for c in report.claims]
+    click.echo(f"  claims: {verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
+               f"{verdicts.count('error')} error")
+    for name in ("report.json", "report.md"):
+        if (out / name).exists():
+            click.echo(f"report: {out / name}")
+
+
+@cli.command("evaluate")
+@click.argument("deposit", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output directory (outside the deposit) for reports and evidence.")
+@click.option("--runner", default="local", show_default=True, help="Execution backend.")
+@click.option("--device", type=click.Choice(["auto", "CPU", "GPU"]), default="auto",
+              show_default=True, help="Aer device; auto = GPU when Aer reports one.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the statistical tests.")
+@click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
+def evaluate_cmd(deposit: Path, out: Path, runner: str, device: str, seed: int,
+                 today: str | None) -> None:
+    """Validate DEPOSIT, replay it, compare claims and write report.json + report.md."""
+    from runners.registry import get_runner
+
+    try:
+        backend = get_runner(runner)
+        options = Options(device=device, seed=seed, today=_today(today))  # type: ignore[arg-type]
+        with backend:
+            report = evaluate(deposit, out, backend, options)
+    except QreproError as exc:
+        _fail(exc)
+        return
+    _print_report(report, out)
+    if report.status == "error":
+        sys.exit(exit_code_for(report.error.kind if report.error else "error"))
+    awarded = all(getattr(report.badges, k) for k in BADGE_KEYS)
+    sys.exit(EXIT_OK if awarded else EXIT_DENIED)
+
+
+@cli.command("validate")
+@click.argument("deposit", type=click.Path(path_type=Path))
+@click.option("--out", "out", default=None, type=click.Path(path_type=Path),
+              help="Also write validation.json into this directory.")
+@click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
+def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
+    """Check DEPOSIT (schema, checksums, governance) without running anything."""
+    result: ValidationReport = check(deposit, Options(today=_today(today)))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "validation.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    if result.error is not None:
+        e = result.error
+        where = ": ".join(p for p in (e.file, e.field) if p)
+        click.echo(f"qrepro: error: {where + ': ' if where else ''}{e.message}", err=True)
+        sys.exit(exit_code_for(e.kind))
+    for f in result.findings:
+        click.echo(f"{f.severity}: {f.code}: {f.one_line()}")
+    errors = sum(1 for f in result.findings if f.severity == "error")
+    click.echo(f"{len(result.findings)} findings, {errors} errors; deposit sha256 "
+               f"{result.deposit_sha256}")
+    sys.exit(EXIT_DENIED if errors else EXIT_OK)
+
+
+@cli.command("schema")
+@click.option("--report", "which", flag_value="report", help="The report.json schema instead.")
+def schema_cmd(which: str | None) -> None:
+    """Print the QDATA v1 manifest JSON Schema (or the report schema)."""
+    from reports.json_report import report_schema
+
+    schema = report_schema() if which == "report" else json_schema()
+    click.echo(json.dumps(schema, indent=2))
+
+
+@cli.command("inventory")
+@click.argument("deposit", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def inventory_cmd(deposit: Path) -> None:
+    """Print the `files:` block for DEPOSIT's manifest (sha256 and size of every file)."""
+    from harness.deposit import file_sha256, open_deposit
+    from harness.qdata import MANIFEST_NAME
+
+    try:
+        dep = open_deposit(deposit, deposit)
+    except QreproError as exc:
+        _fail(exc)
+        return
+    entries = [{"path": rel, "sha256": file_sha256(dep.root / rel),
+                "size": (dep.root / rel).stat().st_size}
+               for rel in dep.files if rel != MANIFEST_NAME]
+    click.echo(yaml.safe_dump({"files": entries}, sort_keys=False), nl=False)
+
+
+@cli.group("noise")
+def noise_group() -> None:
+    """Check and convert noise models."""
+
+
+_IMPORTERS: dict[str, Any] = {"qiskit-noise-dict": from_qiskit_dict,
+                              "calibration-v1": from_calibration}
+
+
+@noise_group.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from", "fmt", type=click.Choice(sorted(_IMPORTERS)), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write the qrepro-noise-v1 JSON here (default: stdout).")
+def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
+    """Convert a Qiskit noise dict or a calibration snapshot to qrepro-noise-v1."""
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+        spec = validate_noise(_IMPORTERS[fmt](data, str(source)), str(source))
+    except json.JSONDecodeError as exc:
+        _fail(QreproError(f"invalid JSON: {exc.msg}", file=str(source), field=f"line {exc.lineno}"))
+        return
+    except QreproError as exc:
+        _fail(exc)
+        return
+    text = json.dumps(spec, indent=1, sort_keys=True) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    cli(prog_name="qrepro")

@@ -1,0 +1,116 @@
+"""Prepare the execute phase: canonical noise models, circuit jobs, recorded counts.
+
+Noise models are converted to the canonical qrepro-noise-v1 form and written into the
+work directory (the agent builds Aer noise models from those); problems become findings
+and the circuits they touch are listed as not run, so one bad file never hides the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.claims import needs_ideal
+from harness.deposit import Deposit
+from harness.errors import DepositError, NoiseModelError
+from harness.models import CircuitJob, Finding, Validation
+from harness.noise import load_noise
+from harness.qdata import Circuit, Manifest
+from harness.recorded import load_counts
+
+NOISE_DIR = "noise"
+_EXTENSIONS = {".qasm": "qasm2", ".qasm2": "qasm2", ".qasm3": "qasm3", ".qpy": "qpy"}
+
+
+@dataclass(frozen=True)
+class PreparedJobs:
+    jobs: tuple[CircuitJob, ...]
+    recorded: dict[str, dict[str, int]]
+    findings: tuple[Finding, ...]
+    not_run: tuple[str, ...]
+
+
+def circuit_format(circuit: Circuit, path: Path) -> str:
+    """The declared format, else from the extension (an OPENQASM 3 header wins)."""
+    if circuit.format is not None:
+        return circuit.format
+    fmt = _EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise DepositError("cannot tell the circuit format from the extension; set 'format'",
+                           file=circuit.file, field="format")
+    if fmt == "qasm2" and path.read_bytes()[:200].lstrip().startswith(b"OPENQASM 3"):
+        return "qasm3"
+    return fmt
+
+
+def _bad(code: str, exc: DepositError | NoiseModelError, blocks: tuple[str, ...]) -> Finding:
+    return Finding.model_validate({"code": code, "severity": "error", "message": exc.message,
+                                   "file": exc.file, "field": exc.field, "blocks": blocks})
+
+
+def _noise_models(deposit: Deposit, m: Manifest, workdir: Path
+                  ) -> tuple[dict[str, str], list[Finding]]:
+    """id -> canonical file (relative to workdir) for every valid noise model."""
+    (workdir / NOISE_DIR).mkdir(parents=True, exist_ok=True)
+    ready: dict[str, str] = {}
+    findings: list[Finding] = []
+    for i, ref in enumerate(m.noise_models):
+        try:
+            spec = load_noise(deposit.path(ref.file, field=f"noise_models[{i}].file"),
+                              ref.format, ref.file)
+        except (NoiseModelError, DepositError) as exc:
+            findings.append(_bad("invalid-noise-model", exc,
+                                 ("functional", "reusable", "reproduced")))
+            continue
+        rel = f"{NOISE_DIR}/{ref.id}.json"
+        (workdir / rel).write_text(json.dumps(spec, indent=1, sort_keys=True), encoding="utf-8")
+        ready[ref.id] = rel
+    return ready, findings
+
+
+def _job(deposit: Deposit, m: Manifest, index: int, noise: dict[str, str]) -> CircuitJob:
+    c = m.circuits[index]
+    path = deposit.path(c.file, field=f"circuits[{index}].file")
+    if not path.is_file():
+        raise DepositError("circuit file is missing", file=c.file, field=f"circuits[{index}].file")
+    if c.noise_model is not None and c.noise_model not in noise:
+        raise DepositError(f"its noise model '{c.noise_model}' is invalid", file=c.file,
+                           field=f"circuits[{index}].noise_model")
+    return CircuitJob(
+        id=c.id, file=c.file, format=circuit_format(c, path),  # type: ignore[arg-type]
+        shots=c.shots, seed_simulator=c.seed_simulator, seed_transpiler=c.seed_transpiler,
+        optimization_level=c.optimization_level, method=c.method, precision=c.precision,
+        noise_model=noise.get(c.noise_model) if c.noise_model else None,
+        ideal=needs_ideal(m, c.id))
+
+
+def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]], list[Finding]]:
+    recorded: dict[str, dict[str, int]] = {}
+    findings: list[Finding] = []
+    for i, c in enumerate(m.circuits):
+        if c.counts is None:
+            continue
+        try:
+            path = deposit.path(c.counts, field=f"circuits[{i}].counts")
+            recorded[c.id] = load_counts(path, c.counts, c.shots)
+        except DepositError as exc:
+            findings.append(_bad("invalid-counts", exc, ("reproduced",)))
+    return recorded, findings
+
+
+def prepare_jobs(deposit: Deposit, m: Manifest, validation: Validation, workdir: Path
+                 ) -> PreparedJobs:
+    noise, findings = _noise_models(deposit, m, workdir)
+    jobs: list[CircuitJob] = []
+    not_run: list[str] = []
+    for i, c in enumerate(m.circuits):
+        try:
+            jobs.append(_job(deposit, m, i, noise))
+        except DepositError as exc:
+            not_run.append(f"circuit {c.id} not run: {exc.one_line()}")
+    not_run.extend(f"notebook {nb.id} not run: notebook execution is not available in this "
+                   "version of qrepro" for nb in m.notebooks)
+    recorded, count_findings = _recorded(deposit, m)
+    return PreparedJobs(jobs=tuple(jobs), recorded=recorded,
+                        findings=(*findings, *count_findings), not_run=tuple(not_run))

@@ -1,0 +1,226 @@
+"""The evaluation pipeline: the only place that knows the order of the phases.
+
+    load -> validate -> prepare jobs -> execute (runner) -> compare -> decide -> report
+
+Every phase returns frozen data from :mod:`harness.models`. Any :class:`QreproError`
+ends the evaluation with a report whose status is ``error`` naming the file and field;
+the deposit is only ever read, and the output directory may not lie inside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from harness import __version__
+from harness.badges import decide, none_awarded
+from harness.claims import evaluate_claims
+from harness.deposit import Deposit, open_deposit, tree_digest
+from harness.errors import DepositError, QreproError
+from harness.jobs import PreparedJobs, prepare_jobs
+from harness.models import (
+    BadgeKey,
+    ClaimResult,
+    DepositInfo,
+    ErrorInfo,
+    Execution,
+    Finding,
+    JobSpec,
+    Report,
+    Validation,
+    ValidationReport,
+)
+from harness.qdata import MANIFEST_NAME, Manifest, load_manifest
+from harness.validate import validate
+from harness.versions import version_findings
+from reports import write_reports
+from runners.base import Runner
+
+WORK_DIR = "work"
+
+
+@dataclass(frozen=True)
+class Options:
+    device: Literal["auto", "CPU", "GPU"] = "auto"
+    seed: int = 0
+    today: dt.date | None = None
+    formats: tuple[str, ...] = ("json", "md")
+
+
+@dataclass
+class _Clock:
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - start, 6)
+
+
+@dataclass
+class _State:
+    """What is known so far, so that an error report can still say it."""
+
+    info: DepositInfo
+    digest: str | None = None
+    findings: tuple[Finding, ...] = ()
+    manifest: Manifest | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _tool() -> dict[str, str]:
+    return {"name": "qrepro", "version": __version__}
+
+
+def _check_out_dir(source: Path, out_dir: Path) -> None:
+    src, out = source.resolve(), out_dir.resolve()
+    if src.is_dir() and (out == src or src in out.parents):
+        raise DepositError("the output directory must lie outside the deposit", file=str(out_dir))
+
+
+def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | None = None
+             ) -> Report:
+    """Evaluate one deposit and write the reports into ``out_dir``.
+
+    Raises DepositError only when ``out_dir`` lies inside the deposit (no report can be
+    written there without changing the deposit); every other failure is reported.
+    """
+    options = options or Options()
+    _check_out_dir(source, out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clock = _Clock()
+    state = _State(info=DepositInfo(source=str(source)))
+    try:
+        with clock.phase("total"), tempfile.TemporaryDirectory(prefix="qrepro-") as tmp:
+            report = _run(source, out_dir, Path(tmp), runner, options, clock, state)
+    except QreproError as exc:
+        report = _error_report(exc, state, clock)
+    write_reports(report, out_dir, options.formats)
+    return report
+
+
+def _load(source: Path, tmp: Path, state: _State) -> tuple[Deposit, Manifest]:
+    deposit = open_deposit(source, tmp)
+    state.digest = tree_digest(deposit.root, deposit.files)
+    manifest = load_manifest(deposit.manifest_path, MANIFEST_NAME)
+    state.manifest = manifest
+    ident = manifest.identity.identifier
+    state.info = DepositInfo(
+        source=str(source), identifier=f"{ident.scheme}:{ident.value}" if ident else None,
+        title=manifest.identity.title, version=manifest.identity.version,
+        files=len(deposit.files),
+        bytes=sum((deposit.root / f).stat().st_size for f in deposit.files))
+    return deposit, manifest
+
+
+def _run(source: Path, out_dir: Path, tmp: Path, runner: Runner, options: Options,
+         clock: _Clock, state: _State) -> Report:
+    today = options.today or dt.datetime.now(dt.UTC).date()
+    with clock.phase("load"):
+        deposit, manifest = _load(source, tmp, state)
+    with clock.phase("validate"):
+        validation = validate(deposit, manifest, today)
+        state.findings = validation.findings
+    workdir = out_dir / WORK_DIR
+    with clock.phase("prepare"):
+        prepared = prepare_jobs(deposit, manifest, validation, workdir)
+        state.findings = (*validation.findings, *prepared.findings)
+    execution = _execute(runner, manifest, prepared, deposit, workdir, options, clock)
+    with clock.phase("compare"):
+        claims = evaluate_claims(manifest, execution, prepared.recorded, options.seed)
+    findings = (*state.findings, *version_findings(manifest, execution))
+    not_run = [*prepared.not_run, *_failed_runs(execution)]
+    badges = decide(findings, not_run, claims,
+                    _granted(manifest, validation, execution, claims))
+    if execution is not None:
+        clock.timings["simulator"] = round(sum(r.wall_s for r in execution.circuits), 6)
+    return Report(tool=_tool(), generated=_now(), status="complete", deposit=state.info,
+                  deposit_sha256=state.digest, badges=badges, claims=claims,
+                  findings=findings, circuits=execution.circuits if execution else (),
+                  environment=execution.environment if execution else None,
+                  timings=clock.timings)
+
+
+def _execute(runner: Runner, manifest: Manifest, prepared: PreparedJobs, deposit: Deposit,
+             workdir: Path, options: Options, clock: _Clock) -> Execution | None:
+    if not prepared.jobs:
+        return None
+    with clock.phase("build"):
+        runner.prepare(manifest.environment, workdir)
+    with clock.phase("execute"):
+        job = JobSpec(device=options.device, circuits=prepared.jobs)
+        return runner.execute(job, deposit.root, workdir)
+
+
+def _failed_runs(execution: Execution | None) -> list[str]:
+    if execution is None:
+        return []
+    return [f"circuit {r.id} failed: {r.error}" for r in execution.circuits if not r.ok]
+
+
+def _granted(m: Manifest, v: Validation, execution: Execution | None,
+             claims: tuple[ClaimResult, ...]) -> dict[BadgeKey, list[str]]:
+    ident = m.identity.identifier
+    embargo = m.license.embargo_until
+    device = execution.environment.device if execution else None
+    return {
+        "available": [
+            f"persistent identifier {ident.scheme}:{ident.value}" if ident else "",
+            f"open license {m.license.spdx}",
+            f"embargo ended {embargo.isoformat()}" if embargo else "no embargo",
+            f"{len(v.verified_files)} inventoried files verified by size and sha256",
+        ],
+        "functional": [f"{len(m.circuits)} circuits ran on Aer ({device or 'no device'})"],
+        "reusable": [
+            "authors, affiliations and institution stated",
+            f"{len(m.environment.requirements)} requirements pinned exactly"
+            if m.environment.requirements else "lock file deposited",
+            "every circuit records its seeds",
+            f"{len(m.noise_models)} noise models deposited and valid",
+        ],
+        "reproduced": [f"{len(claims)} claims within tolerance"],
+    }
+
+
+def _error_report(exc: QreproError, state: _State, clock: _Clock) -> Report:
+    error = ErrorInfo(kind=exc.kind, message=exc.message, file=exc.file, field=exc.field)
+    claims = tuple(
+        ClaimResult(id=c.id, source=":".join(c.source.kind_and_id()), metric=c.metric,
+                    verdict="error", tolerance=c.tolerance.model_dump(mode="json"),
+                    message=f"not evaluated: {exc.one_line()}")
+        for c in (state.manifest.claims if state.manifest else ()))
+    return Report(tool=_tool(), generated=_now(), status="error", error=error,
+                  deposit=state.info, deposit_sha256=state.digest, claims=claims,
+                  badges=none_awarded(f"evaluation failed: {exc.one_line()}"),
+                  findings=state.findings, timings=clock.timings)
+
+
+def check(source: Path, options: Options | None = None) -> ValidationReport:
+    """Load and validate only (no execution): ``qrepro validate``."""
+    options = options or Options()
+    state = _State(info=DepositInfo(source=str(source)))
+    today = options.today or dt.datetime.now(dt.UTC).date()
+    try:
+        with tempfile.TemporaryDirectory(prefix="qrepro-") as tmp:
+            deposit, manifest = _load(source, Path(tmp), state)
+            validation = validate(deposit, manifest, today)
+            prepared = prepare_jobs(deposit, manifest, validation, Path(tmp) / WORK_DIR)
+    except QreproError as exc:
+        error = ErrorInfo(kind=exc.kind, message=exc.message, file=exc.file, field=exc.field)
+        return ValidationReport(tool=_tool(), generated=_now(), status="error", error=error,
+                                deposit=state.info, deposit_sha256=state.digest)
+    return ValidationReport(tool=_tool(), generated=_now(), status="complete",
+                            deposit=state.info, deposit_sha256=state.digest,
+                            findings=(*validation.findings, *prepared.findings))

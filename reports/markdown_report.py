@@ -1,0 +1,115 @@
+"""report.md: the report a committee member reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harness.models import BADGE_KEYS, ClaimResult, Finding, Report
+
+_MARK = {True: "awarded", False: "denied"}
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if value != 0 and abs(value) < 10 ** -digits:
+        return f"{value:.2e}"
+    return f"{value:.{digits}f}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _header(r: Report) -> list[str]:
+    d = r.deposit
+    lines = [f"# qrepro report: {d.title or d.source}", ""]
+    lines += [f"- deposit: `{d.source}`", f"- identifier: {d.identifier or '(none)'}",
+              f"- version: {d.version or '-'}", f"- deposit sha256: `{r.deposit_sha256 or '-'}`",
+              f"- files: {d.files} ({d.bytes} bytes)", f"- status: **{r.status}**",
+              f"- generated: {r.generated} by qrepro {r.tool.get('version', '?')}"]
+    if r.error is not None:
+        where = ": ".join(p for p in (r.error.file, r.error.field) if p)
+        lines += ["", f"**Error ({r.error.kind})**: {where + ': ' if where else ''}"
+                      f"{r.error.message}"]
+    return [*lines, ""]
+
+
+def _badges(r: Report) -> list[str]:
+    lines = ["## Badges (ACM v1.1)", "", "| badge | decision | reasons |", "|---|---|---|"]
+    for key in BADGE_KEYS:
+        awarded = bool(getattr(r.badges, key))
+        reasons = "; ".join(x for x in r.badges.reasons.get(key, []) if x)
+        lines.append(f"| {r.badges.names[key]} | **{_MARK[awarded]}** | {_cell(reasons)} |")
+    return [*lines, ""]
+
+
+def _claim_row(c: ClaimResult) -> str:
+    cmp = c.comparison
+    if cmp is None:
+        return f"| {c.id} | {c.source} | {c.metric} | - | - | - | - | **{c.verdict}** |"
+    stat = cmp.statistic or ""
+    if cmp.statistic_value is not None:
+        stat += f" = {_num(cmp.statistic_value)}"
+    if cmp.threshold is not None:
+        stat += f" (threshold {_num(cmp.threshold)})"
+    if cmp.p_value is not None:
+        stat += f", p = {_num(cmp.p_value, 3)}"
+    return (f"| {c.id} | {c.source} | {c.metric} | {_num(cmp.claimed)} | {_num(cmp.observed)} | "
+            f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{c.verdict}** |")
+
+
+def _claims(claims: Iterable[ClaimResult]) -> list[str]:
+    claims = list(claims)
+    if not claims:
+        return []
+    lines = ["## Claims", "",
+             "| claim | source | metric | claimed | reproduced | difference | test | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [_claim_row(c) for c in claims]
+    lines += ["", *[f"- **{c.id}**: {_cell(c.message)}" for c in claims], ""]
+    return lines
+
+
+def _findings(findings: Iterable[Finding]) -> list[str]:
+    findings = list(findings)
+    if not findings:
+        return ["## Findings", "", "None.", ""]
+    lines = ["## Findings", ""]
+    for f in sorted(findings, key=lambda f: ("error", "warning", "info").index(f.severity)):
+        blocks = f" (denies: {', '.join(f.blocks)})" if f.blocks else ""
+        lines.append(f"- {f.severity} `{f.code}`: {_cell(f.one_line())}{blocks}")
+    return [*lines, ""]
+
+
+def _circuits(r: Report) -> list[str]:
+    if not r.circuits:
+        return []
+    lines = ["## Circuit runs", "", "| circuit | ok | shots | seed used | method | device | "
+             "wall (s) | error |", "|---|---|---|---|---|---|---|---|"]
+    for c in r.circuits:
+        lines.append(f"| {c.id} | {'yes' if c.ok else 'no'} | {c.shots or '-'} | "
+                     f"{c.seed_simulator if c.seed_simulator is not None else '-'} | "
+                     f"{c.method or '-'} | {c.device or '-'} | {c.wall_s:.3f} | "
+                     f"{_cell(c.error or '')} |")
+    return [*lines, ""]
+
+
+def _environment(r: Report) -> list[str]:
+    lines: list[str] = []
+    if r.environment is not None:
+        e = r.environment
+        pkgs = ", ".join(f"{k} {v}" for k, v in sorted(e.packages.items()))
+        lines += ["## Environment", "", f"- runner: {e.runner}", f"- python: {e.python}",
+                  f"- platform: {e.platform}", f"- device: {e.device} "
+                  f"(available: {', '.join(e.devices_available) or '-'})",
+                  f"- packages: {pkgs or '-'}", *[f"- note: {n}" for n in e.notes], ""]
+    if r.timings:
+        lines += ["## Timings (s)", "", *[f"- {k}: {v:.3f}" for k, v in r.timings.items()], ""]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    parts = [_header(report), _badges(report), _claims(report.claims),
+             _findings(report.findings), _circuits(report), _environment(report)]
+    return "\n".join(line for part in parts for line in part)

@@ -1,0 +1,211 @@
+"""qrepro in-environment agent: replays circuits on Qiskit Aer.
+
+This file runs INSIDE the deposit's environment (a container, a venv, or the harness's own
+Python for the local runner). It uses only the standard library and the deposit's own
+qiskit / qiskit-aer, never ``harness``, and talks to the harness only through files:
+
+    python replay.py JOB.json RESULT.json
+
+JOB.json: {"device": "auto|CPU|GPU", "deposit_root": DIR, "work_dir": DIR,
+           "circuits": [{"id", "file" (relative to deposit_root), "format", "shots",
+                         "seed_simulator", "seed_transpiler", "optimization_level",
+                         "method", "precision", "noise_model" (relative to work_dir or null),
+                         "ideal"}]}
+RESULT.json: {"agent_version", "environment": {...}, "circuits": [...], "fatal": null|str}
+
+Each circuit is one Aer job (batching would derive per-circuit seeds). Per-circuit
+failures are recorded and the next circuit runs; a fatal error (GPU asked for but absent)
+is written to RESULT.json and the exit status is 3.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from typing import Any
+
+AGENT_VERSION = "1"
+PACKAGES = ("qiskit", "qiskit-aer", "qiskit-aer-gpu", "qiskit-qasm3-import", "numpy", "scipy")
+IDEAL_MAX_QUBITS = 24
+
+
+class Fatal(Exception):
+    """An error that stops the whole job (not one circuit)."""
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def available_devices() -> list[str]:
+    from qiskit_aer import AerSimulator
+
+    return [str(d) for d in AerSimulator().available_devices()]
+
+
+def resolve_device(requested: str, available: list[str]) -> tuple[str, list[str]]:
+    notes = []
+    if requested == "GPU" and "GPU" not in available:
+        raise Fatal(
+            "GPU requested but Aer reports devices: " + ", ".join(available)
+            + " (install qiskit-aer-gpu and run on a host with an NVIDIA GPU)"
+        )
+    if requested == "auto":
+        device = "GPU" if "GPU" in available else "CPU"
+        if device == "CPU":
+            notes.append("device auto: no GPU reported by Aer, ran on CPU")
+        return device, notes
+    return requested, notes
+
+
+def load_circuit(path: str, fmt: str) -> Any:
+    if fmt == "qasm2":
+        from qiskit import qasm2
+
+        return qasm2.load(path, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+    if fmt == "qasm3":
+        from qiskit import qasm3
+
+        return qasm3.load(path)
+    if fmt == "qpy":
+        from qiskit import qpy
+
+        with open(path, "rb") as fh:
+            circuits = qpy.load(fh)
+        if len(circuits) != 1:
+            raise ValueError(f"a QPY circuit file must hold exactly one circuit, found {len(circuits)}")
+        return circuits[0]
+    raise ValueError(f"unknown circuit format {fmt!r}")
+
+
+def load_noise(path: str | None) -> Any:
+    if path is None:
+        return None
+    from aer_noise import build_noise_model  # sibling module, copied in with this file
+
+    with open(path, encoding="utf-8") as fh:
+        return build_noise_model(json.load(fh))
+
+
+def ideal_distribution(circuit: Any) -> dict[str, float] | None:
+    """Exact outcome distribution of the noiseless circuit over its classical bits.
+
+    Only for circuits whose measurements are all final; None otherwise.
+    """
+    from qiskit.quantum_info import Statevector
+
+    if circuit.num_qubits > IDEAL_MAX_QUBITS:
+        return None
+    mapping = [
+        (circuit.find_bit(inst.qubits[0]).index, circuit.find_bit(inst.clbits[0]).index)
+        for inst in circuit.data
+        if inst.operation.name == "measure"
+    ]
+    body = circuit.remove_final_measurements(inplace=False)
+    if any(inst.operation.name in ("measure", "reset") for inst in body.data):
+        return None
+    probs = Statevector(body).probabilities()
+    width = circuit.num_clbits
+    dist: dict[str, float] = {}
+    for index, p in enumerate(probs):
+        if p < 1e-15:
+            continue
+        bits = ["0"] * width
+        for qubit, clbit in mapping:
+            bits[width - 1 - clbit] = "1" if (index >> qubit) & 1 else "0"
+        key = "".join(bits)
+        dist[key] = dist.get(key, 0.0) + float(p)
+    return dist
+
+
+def run_circuit(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str) -> dict[str, Any]:
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    circuit = load_circuit(os.path.join(deposit_root, spec["file"]), spec["format"])
+    noise_path = spec.get("noise_model")
+    noise = load_noise(os.path.join(work_dir, noise_path) if noise_path else None)
+    options: dict[str, Any] = {"method": spec["method"], "precision": spec["precision"], "device": device}
+    if noise is not None:
+        options["noise_model"] = noise
+    simulator = AerSimulator(**options)
+    compiled = transpile(
+        circuit,
+        simulator,
+        seed_transpiler=spec.get("seed_transpiler"),
+        optimization_level=spec.get("optimization_level", 0),
+    )
+    run_options: dict[str, Any] = {"shots": spec["shots"]}
+    if spec.get("seed_simulator") is not None:
+        run_options["seed_simulator"] = spec["seed_simulator"]
+    start = time.perf_counter()
+    result = simulator.run(compiled, **run_options).result()
+    wall = time.perf_counter() - start
+    if not result.success:
+        raise RuntimeError(f"Aer reported failure: {result.status}")
+    experiment = result.results[0]
+    metadata = getattr(experiment, "metadata", None) or {}
+    counts = {str(k).replace(" ", ""): int(v) for k, v in result.get_counts(0).items()}
+    return {
+        "id": spec["id"],
+        "ok": True,
+        "counts": counts,
+        "ideal": ideal_distribution(circuit) if spec.get("ideal", True) else None,
+        "seed_simulator": int(experiment.seed_simulator),
+        "method": metadata.get("method"),
+        "device": metadata.get("device", device),
+        "shots": int(experiment.shots),
+        "wall_s": wall,
+    }
+
+
+def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str) -> dict[str, Any]:
+    try:
+        return run_circuit(spec, deposit_root, work_dir, device)
+    except Exception as exc:  # noqa: BLE001 - every failure is evidence for the report
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"id": spec["id"], "ok": False, "error": last, "error_type": type(exc).__name__}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print("usage: replay.py JOB.json RESULT.json", file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as fh:
+        job = json.load(fh)
+    environment: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+    }
+    output: dict[str, Any] = {"agent_version": AGENT_VERSION, "environment": environment}
+    status = 0
+    try:
+        devices = available_devices()
+        device, notes = resolve_device(job.get("device", "auto"), devices)
+        environment.update(device=device, devices_available=devices, notes=notes)
+        output["circuits"] = [
+            run_one(spec, job["deposit_root"], job["work_dir"], device) for spec in job["circuits"]
+        ]
+        output["fatal"] = None
+    except Fatal as exc:
+        output.update(circuits=[], fatal=str(exc))
+        status = 3
+    with open(argv[2], "w", encoding="utf-8") as fh:
+        json.dump(output, fh, indent=1, sort_keys=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,108 @@
+"""The one base class every execution backend derives from.
+
+A :class:`Runner` prepares an environment for a deposit, then executes a job in it by
+handing the in-environment agent (``runners/agent/``) a ``job.json`` and reading back the
+``result.json`` it writes. ``execute`` is a template method: subclasses only say how the
+agent is invoked (:meth:`Runner.invoke_agent`) and where the deposit and work directory
+appear to it (:meth:`Runner.agent_paths`). The pipeline receives a runner; it never
+constructs one (``harness.cli`` resolves names through :mod:`runners.registry`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+
+from harness.errors import AgentError, RunnerUnavailable
+from harness.models import CircuitRun, Execution, JobSpec, RunEnvironment
+from harness.qdata import Environment
+
+AGENT_DIR = Path(__file__).parent / "agent"
+AGENT_ENTRY = "replay.py"
+JOB_FILE = "job.json"
+RESULT_FILE = "result.json"
+LOG_FILE = "agent.log"
+FATAL_STATUS = 3
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    """How one agent invocation ended."""
+
+    status: int
+    log_tail: str
+
+
+class Runner(ABC):
+    """Prepare an environment, execute jobs in it, close."""
+
+    name: ClassVar[str] = "base"
+
+    def prepare(self, environment: Environment, workdir: Path) -> None:  # noqa: B027
+        """Build or check the environment. The default has nothing to build."""
+
+    def agent_paths(self, deposit_root: Path, workdir: Path) -> tuple[str, str]:
+        """Where the deposit and the work directory appear to the agent."""
+        return str(deposit_root), str(workdir)
+
+    @abstractmethod
+    def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
+        """Run the agent on ``workdir/job.json``; it writes ``workdir/result.json``."""
+
+    def notes(self) -> tuple[str, ...]:
+        """Facts about this runner the report should state."""
+        return ()
+
+    def execute(self, job: JobSpec, deposit_root: Path, workdir: Path) -> Execution:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / RESULT_FILE).unlink(missing_ok=True)
+        seen_root, seen_work = self.agent_paths(deposit_root, workdir)
+        payload = job.model_dump(mode="json") | {"deposit_root": seen_root, "work_dir": seen_work}
+        (workdir / JOB_FILE).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        start = time.perf_counter()
+        call = self.invoke_agent(deposit_root, workdir)
+        wall = time.perf_counter() - start
+        return self._read_result(workdir, call, wall)
+
+    def close(self) -> None:  # noqa: B027
+        """Release what prepare() acquired. The default holds nothing."""
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _read_result(self, workdir: Path, call: AgentCall, wall: float) -> Execution:
+        path = workdir / RESULT_FILE
+        if not path.exists():
+            raise AgentError(
+                f"the agent exited with status {call.status} and wrote no result; "
+                f"last lines: {call.log_tail or '(none)'}",
+                file=str(workdir / LOG_FILE),
+            )
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise AgentError(f"unreadable agent result: {exc}", file=str(path)) from exc
+        if data.get("fatal"):
+            raise RunnerUnavailable(str(data["fatal"]), file=str(path))
+        try:
+            env = RunEnvironment(runner=self.name, **data["environment"])
+            env = env.model_copy(update={"notes": (*self.notes(), *env.notes)})
+            runs = tuple(CircuitRun.model_validate(c) for c in data["circuits"])
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise AgentError(f"malformed agent result: {exc}", file=str(path)) from exc
+        return Execution(environment=env, circuits=runs, wall_s=wall)
