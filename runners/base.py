@@ -62,6 +62,7 @@ class Runner(ABC):
 
     def execute(self, job: JobSpec, deposit_root: Path, workdir: Path) -> Execution:
         workdir.mkdir(parents=True, exist_ok=True)
+        deposit_root, workdir = deposit_root.resolve(), workdir.resolve()
         (workdir / RESULT_FILE).unlink(missing_ok=True)
         seen_root, seen_work = self.agent_paths(deposit_root, workdir)
         payload = job.model_dump(mode="json") | {"deposit_root": seen_root, "work_dir": seen_work}
