@@ -102,11 +102,14 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = _Clock()
     state = _State(info=DepositInfo(source=str(source)))
+    start = time.perf_counter()
     try:
-        with clock.phase("total"), tempfile.TemporaryDirectory(prefix="qrepro-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="qrepro-") as tmp:
             report = _run(source, out_dir, Path(tmp), runner, options, clock, state)
     except QreproError as exc:
         report = _error_report(exc, state, clock)
+    total = round(time.perf_counter() - start, 6)
+    report = report.model_copy(update={"timings": {**report.timings, "total": total}})
     write_reports(report, out_dir, options.formats)
     return report
 

@@ -95,9 +95,14 @@ class Runner(ABC):
                 file=str(workdir / LOG_FILE),
             )
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            data: Any = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
             raise AgentError(f"unreadable agent result: {exc}", file=str(path)) from exc
+        if not isinstance(data, dict):
+            raise AgentError(
+                f"malformed agent result: expected a JSON object, got {type(data).__name__}",
+                file=str(path),
+            )
         if data.get("fatal"):
             raise RunnerUnavailable(str(data["fatal"]), file=str(path))
         try:

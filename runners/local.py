@@ -48,7 +48,12 @@ class LocalRunner(Runner):
                                       stderr=subprocess.STDOUT, timeout=self.timeout_s, check=False)
         except FileNotFoundError as exc:
             raise RunnerUnavailable(f"python interpreter not found: {self.python}") from exc
+        except OSError as exc:  # not executable, a directory, ...
+            raise RunnerUnavailable(
+                f"cannot start python interpreter {self.python}: {exc.strerror or exc}"
+            ) from exc
         except subprocess.TimeoutExpired as exc:
             raise AgentError(f"the agent ran past the {self.timeout_s:g} s timeout and was killed",
                              file=str(log)) from exc
-        return AgentCall(status=proc.returncode, log_tail=tail(log.read_text(encoding="utf-8")))
+        text = log.read_text(encoding="utf-8", errors="replace")
+        return AgentCall(status=proc.returncode, log_tail=tail(text))

@@ -1,0 +1,112 @@
+"""Whole evaluations of the bundled reference deposits with the local runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.deposit import snapshot
+from harness.pipeline import Options, evaluate
+from runners.local import LocalRunner
+from tests.conftest import DEPOSITS
+
+pytestmark = pytest.mark.e2e
+
+#: what each reference deposit must earn: (available, functional, reusable, reproduced)
+EXPECTED = {
+    "ghz-noisy": (True, True, True, True),
+    "ghz-noisy-tampered": (False, True, True, False),
+    "ghz-noisy-overclaimed": (True, True, True, False),
+}
+
+
+def run(source: Path, out: Path) -> dict[str, Any]:
+    evaluate(source, out, LocalRunner(), Options(seed=0))
+    report: dict[str, Any] = json.loads((out / "report.json").read_text())
+    assert (out / "report.md").is_file()
+    return report
+
+
+def badges(report: dict[str, Any]) -> tuple[bool, ...]:
+    return tuple(report["badges"][k] for k in ("available", "functional", "reusable",
+                                               "reproduced"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_reference_deposit_earns_its_badges(name: str, tmp_path: Path) -> None:
+    before = snapshot(DEPOSITS / name)
+    report = run(DEPOSITS / name, tmp_path / "out")
+    assert report["status"] == "complete"
+    assert badges(report) == EXPECTED[name]
+    assert snapshot(DEPOSITS / name) == before, "the deposit must never change"
+    assert len(report["deposit_sha256"]) == 64
+    assert report["environment"]["packages"]["qiskit-aer"]
+
+
+def test_good_deposit_reproduces_counts_exactly(tmp_path: Path) -> None:
+    report = run(DEPOSITS / "ghz-noisy", tmp_path / "out")
+    assert {c["verdict"] for c in report["claims"]} == {"pass"}
+    circuits = {c["id"]: c for c in report["circuits"]}
+    assert set(circuits) == {f"ghz_{n}" for n in range(3, 9)}
+    assert circuits["ghz_5"]["seed_simulator"] == 1005
+    assert circuits["ghz_5"]["method"] == "statevector"
+    pins = report["environment"]["packages"]
+    if pins.get("qiskit-aer") == _pinned("qiskit-aer"):
+        exact = [c for c in report["claims"] if c["metric"] == "counts"]
+        assert all(c["comparison"]["test"] == "exact" for c in exact)
+
+
+def _pinned(package: str) -> str:
+    text = (DEPOSITS / "ghz-noisy" / "qdata.yaml").read_text()
+    return text.split(f"{package}==", 1)[1].split()[0]
+
+
+def test_tampered_deposit_names_the_file(tmp_path: Path) -> None:
+    report = run(DEPOSITS / "ghz-noisy-tampered", tmp_path / "out")
+    mismatch = [f for f in report["findings"] if f["code"] == "checksum-mismatch"]
+    assert [f["file"] for f in mismatch] == ["results/counts/ghz_5.json"]
+    assert any("results/counts/ghz_5.json" in r for r in report["badges"]["reasons"]["available"])
+    assert any("results/counts/ghz_5.json" in r
+               for r in report["badges"]["reasons"]["reproduced"])
+
+
+def test_overclaimed_deposit_shows_by_how_much(tmp_path: Path) -> None:
+    report = run(DEPOSITS / "ghz-noisy-overclaimed", tmp_path / "out")
+    failed = [c for c in report["claims"] if c["verdict"] != "pass"]
+    assert [c["id"] for c in failed] == ["ghz_8-fidelity"]
+    cmp = failed[0]["comparison"]
+    assert cmp["claimed"] == 0.97
+    assert cmp["difference"] == pytest.approx(cmp["observed"] - 0.97)
+    assert cmp["difference"] < -0.1
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "ghz_8-fidelity" in md and f"{cmp['difference']:.4f}" in md
+
+
+def test_archive_deposit_gives_same_digest_and_verdicts(tmp_path: Path) -> None:
+    archive = tmp_path / "ghz-noisy.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(DEPOSITS / "ghz-noisy", arcname="ghz-noisy")
+    from_dir = run(DEPOSITS / "ghz-noisy", tmp_path / "a")
+    from_archive = run(archive, tmp_path / "b")
+    assert from_archive["deposit_sha256"] == from_dir["deposit_sha256"]
+    assert badges(from_archive) == badges(from_dir)
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    """Regenerating the deposits gives the committed bytes (with the pinned versions)."""
+    import importlib.metadata
+
+    from benchmarks.deposits.generate_ghz import PINNED, main
+
+    if any(importlib.metadata.version(p) != _pinned(p) for p in PINNED):
+        pytest.skip("installed versions differ from the pinned ones: the files would differ")
+
+    main(tmp_path)
+    for name in EXPECTED:
+        assert snapshot(tmp_path / name) == snapshot(DEPOSITS / name), name
+    shutil.rmtree(tmp_path)
