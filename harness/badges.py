@@ -35,7 +35,9 @@ def decide(findings: Sequence[Finding], not_run: Sequence[str], claims: Sequence
             denied["reproduced"].append(f"claim {c.id}: {c.verdict}: {c.message}")
     awarded = {k: not denied[k] for k in BADGE_KEYS}
     reasons = {k: (granted.get(k, []) if awarded[k] else denied[k]) for k in BADGE_KEYS}
-    return BadgeDecision(reasons=reasons, **awarded)
+    return BadgeDecision(available=awarded["available"], functional=awarded["functional"],
+                         reusable=awarded["reusable"], reproduced=awarded["reproduced"],
+                         reasons=reasons)
 
 
 def none_awarded(reason: str) -> BadgeDecision:

@@ -372,7 +372,9 @@ def check_references(m: Manifest, file: str = MANIFEST_NAME) -> None:
     for i, c in enumerate(m.circuits):
         if c.noise_model is not None and c.noise_model not in noise_ids:
             raise ManifestError(
-                f"unknown noise model '{c.noise_model}'", file=file, field=f"circuits[{i}].noise_model"
+                f"unknown noise model '{c.noise_model}'",
+                file=file,
+                field=f"circuits[{i}].noise_model",
             )
     circuit_ids = {c.id for c in m.circuits}
     notebook_ids = {n.id for n in m.notebooks}
@@ -393,7 +395,9 @@ def _check_claim(
     if claim.metric == "counts":
         if kind != "circuit" or m.circuit(ref).counts is None:
             raise ManifestError(
-                "a counts claim needs a circuit with recorded counts", file=file, field=f"{where}.metric"
+                "a counts claim needs a circuit with recorded counts",
+                file=file,
+                field=f"{where}.metric",
             )
     elif claim.value is None:
         raise ManifestError("a scalar claim needs a value", file=file, field=f"{where}.value")
@@ -402,14 +406,26 @@ def _check_claim(
     if claim.tolerance.kind not in allowed:
         raise ManifestError(
             f"tolerance '{claim.tolerance.kind}' does not apply to metric '{claim.metric}'; "
-            f"use one of: {', '.join(allowed)}", file=file, field=f"{where}.tolerance")
+            f"use one of: {', '.join(allowed)}",
+            file=file,
+            field=f"{where}.tolerance",
+        )
     tests = _COUNTS_TESTS if counts else _SCALAR_TESTS
     if claim.test not in tests:
-        raise ManifestError(f"test '{claim.test}' does not apply to metric '{claim.metric}'; "
-                            f"use one of: {', '.join(tests)}", file=file, field=f"{where}.test")
-    if claim.test == "tost" and (kind != "notebook" or (claim.spread is None and not claim.per_seed)):
-        raise ManifestError("test 'tost' needs a notebook source with a spread or per-seed values",
-                            file=file, field=f"{where}.test")
+        raise ManifestError(
+            f"test '{claim.test}' does not apply to metric '{claim.metric}'; "
+            f"use one of: {', '.join(tests)}",
+            file=file,
+            field=f"{where}.test",
+        )
+    if claim.test == "tost" and (
+        kind != "notebook" or (claim.spread is None and not claim.per_seed)
+    ):
+        raise ManifestError(
+            "test 'tost' needs a notebook source with a spread or per-seed values",
+            file=file,
+            field=f"{where}.test",
+        )
     if claim.metric == "success_probability" and not claim.outcomes:
         raise ManifestError(
             "success_probability needs the outcomes it counts", file=file, field=f"{where}.outcomes"

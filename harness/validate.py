@@ -23,10 +23,25 @@ _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
-def _finding(code: str, severity: str, message: str, *, file: str | None = MANIFEST_NAME,
-             field: str | None = None, blocks: tuple[str, ...] = ()) -> Finding:
-    return Finding.model_validate({"code": code, "severity": severity, "message": message,
-                                   "file": file, "field": field, "blocks": blocks})
+def _finding(
+    code: str,
+    severity: str,
+    message: str,
+    *,
+    file: str | None = MANIFEST_NAME,
+    field: str | None = None,
+    blocks: tuple[str, ...] = (),
+) -> Finding:
+    return Finding.model_validate(
+        {
+            "code": code,
+            "severity": severity,
+            "message": message,
+            "file": file,
+            "field": field,
+            "blocks": blocks,
+        }
+    )
 
 
 def referenced_files(m: Manifest) -> Iterator[tuple[str, str]]:
@@ -68,35 +83,68 @@ def check_entry(deposit: Deposit, entry: FileEntry, index: int) -> list[Finding]
     try:
         path = deposit.path(entry.path, field=f"{field}.path")
     except DepositError as exc:
-        return [_finding("unsafe-path", "error", exc.message, file=entry.path,
-                         field=f"{field}.path", blocks=("available", "functional", "reproduced"))]
+        return [
+            _finding(
+                "unsafe-path",
+                "error",
+                exc.message,
+                file=entry.path,
+                field=f"{field}.path",
+                blocks=("available", "functional", "reproduced"),
+            )
+        ]
     if not path.is_file():
-        hint = " (DVC-tracked: run `dvc pull`)" if (path.parent / (path.name + ".dvc")).is_file() \
+        hint = (
+            " (DVC-tracked: run `dvc pull`)"
+            if (path.parent / (path.name + ".dvc")).is_file()
             else ""
-        return [_finding("missing-file", "error", f"inventoried file is missing{hint}",
-                         file=entry.path, field=field,
-                         blocks=("available", "functional", "reproduced"))]
+        )
+        return [
+            _finding(
+                "missing-file",
+                "error",
+                f"inventoried file is missing{hint}",
+                file=entry.path,
+                field=field,
+                blocks=("available", "functional", "reproduced"),
+            )
+        ]
     pointer = pointer_kind(_read_head(path))
     if pointer is not None:
         fetch = "git lfs pull" if pointer == "git-lfs" else "dvc pull"
-        return [_finding(f"{pointer}-pointer", "error",
-                         f"a {pointer} pointer stands where the data should be; "
-                         f"fetch the data first (`{fetch}`)",
-                         file=entry.path, field=f"{field}.storage",
-                         blocks=("available", "functional", "reproduced"))]
+        return [
+            _finding(
+                f"{pointer}-pointer",
+                "error",
+                f"a {pointer} pointer stands where the data should be; "
+                f"fetch the data first (`{fetch}`)",
+                file=entry.path,
+                field=f"{field}.storage",
+                blocks=("available", "functional", "reproduced"),
+            )
+        ]
     size = path.stat().st_size
     if size != entry.size:
-        return [_checksum_finding(entry, field, f"size is {size} bytes, inventory says {entry.size}")]
+        return [
+            _checksum_finding(entry, field, f"size is {size} bytes, inventory says {entry.size}")
+        ]
     digest = file_sha256(path)
     if digest != entry.sha256:
-        return [_checksum_finding(entry, field, f"sha256 is {digest}, inventory says {entry.sha256}")]
+        return [
+            _checksum_finding(entry, field, f"sha256 is {digest}, inventory says {entry.sha256}")
+        ]
     return []
 
 
 def _checksum_finding(entry: FileEntry, field: str, detail: str) -> Finding:
-    return _finding("checksum-mismatch", "error",
-                    f"file changed after it was inventoried: {detail}",
-                    file=entry.path, field=f"{field}.sha256", blocks=("available", "reproduced"))
+    return _finding(
+        "checksum-mismatch",
+        "error",
+        f"file changed after it was inventoried: {detail}",
+        file=entry.path,
+        field=f"{field}.sha256",
+        blocks=("available", "reproduced"),
+    )
 
 
 def inventory_findings(deposit: Deposit, m: Manifest) -> tuple[list[Finding], list[str]]:
@@ -110,14 +158,27 @@ def inventory_findings(deposit: Deposit, m: Manifest) -> tuple[list[Finding], li
     listed = {e.path for e in m.files}
     for rel in deposit.files:
         if rel != MANIFEST_NAME and rel not in listed:
-            findings.append(_finding("not-inventoried", "error",
-                                     "file present but not in the manifest's files inventory",
-                                     file=rel, field="files", blocks=("available", "reusable")))
+            findings.append(
+                _finding(
+                    "not-inventoried",
+                    "error",
+                    "file present but not in the manifest's files inventory",
+                    file=rel,
+                    field="files",
+                    blocks=("available", "reusable"),
+                )
+            )
     for rel, field in referenced_files(m):
         if rel not in listed:
-            findings.append(_finding("reference-not-inventoried", "error",
-                                     f"'{rel}' is referenced but not inventoried", field=field,
-                                     blocks=("available", "reusable")))
+            findings.append(
+                _finding(
+                    "reference-not-inventoried",
+                    "error",
+                    f"'{rel}' is referenced but not inventoried",
+                    field=field,
+                    blocks=("available", "reusable"),
+                )
+            )
     return findings, verified
 
 
@@ -125,14 +186,26 @@ def environment_findings(m: Manifest) -> list[Finding]:
     env = m.environment
     out: list[Finding] = []
     if not env.requirements and not env.lock_file:
-        out.append(_finding("requirements-missing", "error",
-                            "no requirements and no lock file: the environment cannot be rebuilt",
-                            field="environment.requirements", blocks=("reusable",)))
+        out.append(
+            _finding(
+                "requirements-missing",
+                "error",
+                "no requirements and no lock file: the environment cannot be rebuilt",
+                field="environment.requirements",
+                blocks=("reusable",),
+            )
+        )
     for i, req in enumerate(env.requirements):
         if not _PIN.match(req.strip()):
-            out.append(_finding("unpinned-requirement", "error",
-                                f"'{req}' is not pinned exactly (name==version)",
-                                field=f"environment.requirements[{i}]", blocks=("reusable",)))
+            out.append(
+                _finding(
+                    "unpinned-requirement",
+                    "error",
+                    f"'{req}' is not pinned exactly (name==version)",
+                    field=f"environment.requirements[{i}]",
+                    blocks=("reusable",),
+                )
+            )
     return out
 
 
@@ -140,23 +213,46 @@ def seed_findings(m: Manifest) -> list[Finding]:
     out: list[Finding] = []
     for i, c in enumerate(m.circuits):
         if c.seed_simulator is None:
-            out.append(_finding("seed-missing", "error",
-                                f"circuit '{c.id}' has no recorded seed_simulator",
-                                field=f"circuits[{i}].seed_simulator", blocks=("reusable",)))
+            out.append(
+                _finding(
+                    "seed-missing",
+                    "error",
+                    f"circuit '{c.id}' has no recorded seed_simulator",
+                    field=f"circuits[{i}].seed_simulator",
+                    blocks=("reusable",),
+                )
+            )
         if c.seed_transpiler is None and c.optimization_level > 0:
-            out.append(_finding("seed-missing", "error",
-                                f"circuit '{c.id}' is transpiled at level "
-                                f"{c.optimization_level} without a seed_transpiler",
-                                field=f"circuits[{i}].seed_transpiler", blocks=("reusable",)))
+            out.append(
+                _finding(
+                    "seed-missing",
+                    "error",
+                    f"circuit '{c.id}' is transpiled at level "
+                    f"{c.optimization_level} without a seed_transpiler",
+                    field=f"circuits[{i}].seed_transpiler",
+                    blocks=("reusable",),
+                )
+            )
     for i, nb in enumerate(m.notebooks):
         if not nb.seeds:
-            out.append(_finding("seed-missing", "error", f"notebook '{nb.id}' records no seeds",
-                                field=f"notebooks[{i}].seeds", blocks=("reusable",)))
+            out.append(
+                _finding(
+                    "seed-missing",
+                    "error",
+                    f"notebook '{nb.id}' records no seeds",
+                    field=f"notebooks[{i}].seeds",
+                    blocks=("reusable",),
+                )
+            )
     return out
 
 
 def validate(deposit: Deposit, m: Manifest, today: dt.date) -> Validation:
     inventory, verified = inventory_findings(deposit, m)
-    findings = [*inventory, *environment_findings(m), *seed_findings(m),
-                *governance_findings(m, today)]
+    findings = [
+        *inventory,
+        *environment_findings(m),
+        *seed_findings(m),
+        *governance_findings(m, today),
+    ]
     return Validation(findings=tuple(findings), verified_files=tuple(verified))

@@ -67,8 +67,8 @@ def test_missing_deposit_exit_3(tmp_path: Path) -> None:
 
 
 def test_unsafe_archive_exit_3(tmp_path: Path) -> None:
-    import tarfile
     import io
+    import tarfile
 
     archive = tmp_path / "evil.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:

@@ -173,7 +173,7 @@ def run_circuit(spec: dict[str, Any], deposit_root: str, work_dir: str, device: 
 def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str) -> dict[str, Any]:
     try:
         return run_circuit(spec, deposit_root, work_dir, device)
-    except Exception as exc:  # noqa: BLE001 - every failure is evidence for the report
+    except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"id": spec["id"], "ok": False, "error": last, "error_type": type(exc).__name__}
 
