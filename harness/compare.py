@@ -8,10 +8,12 @@ sentence of evidence. The tests, with o = reproduced, c = claimed:
 * Scalar, relative tolerance r:  pass iff |o - c| <= r |c|             (c is the reference)
   Both allow eps = 1e-12 * max(1, |o|, |c|) of float slack, so exactly-at-tolerance passes.
 * Scalar from counts, shot-noise tolerance (test ``shot-noise-z``): a parametric bootstrap
-  (B multinomial(N, p_hat) resamples of the observed distribution p_hat) gives se_obs at the
-  reproduced shot count N and se_claim at the claimed shot count; pass iff
-  |o - c| <= z_{1-alpha/2} sqrt(se_obs^2 + se_claim^2); approximate two-sided p-value
-  2 (1 - Phi(|o - c| / sqrt(se_obs^2 + se_claim^2))).
+  (B multinomial(N, p_hat) resamples of the observed distribution p_hat) gives mean m_obs
+  and sd se_obs of the metric at the reproduced shot count N1, and m_claim, se_claim at the
+  claimed shot count N2. Metrics such as fidelity or TVD to the ideal are biased by finite
+  shots, differently for N1 != N2, so the expected difference b = m_obs - m_claim (0 when
+  N1 = N2) is subtracted: pass iff |o - c - b| <= z_{1-alpha/2} sqrt(se_obs^2 + se_claim^2);
+  approximate two-sided p-value 2 (1 - Phi(|o - c - b| / sqrt(se_obs^2 + se_claim^2))).
 * Counts vs counts: identical counts pass outright (test ``exact``, the strongest evidence).
   Exact tolerance: anything else fails. Distance tolerance: pass iff the statistic between
   the two empirical distributions (tvd, hellinger distance or infidelity 1 - F, see
@@ -125,26 +127,18 @@ def compare_scalar(observed: float, claimed: float, tolerance: AnyTolerance) -> 
     )
 
 
-def _bootstrap_rows(
-    counts: np.ndarray, shots: int, n_boot: int, rng: np.random.Generator
-) -> np.ndarray:
-    return rng.multinomial(shots, counts / counts.sum(), size=n_boot)
-
-
-def _metric_se(
+def _resample(
     keys: list[str],
     counts: np.ndarray,
     shots: int,
     metric_fn: Callable[[Mapping[str, int]], float],
     n_boot: int,
     rng: np.random.Generator,
-) -> float:
-    """Standard deviation of metric_fn over multinomial(shots, p_hat) resamples."""
-    values = [
-        metric_fn({keys[j]: int(row[j]) for j in np.flatnonzero(row)})
-        for row in _bootstrap_rows(counts, shots, n_boot, rng)
-    ]
-    return float(np.std(values, ddof=1))
+) -> tuple[float, float]:
+    """(mean, sd) of metric_fn over ``n_boot`` multinomial(shots, p_hat) resamples."""
+    rows = rng.multinomial(shots, counts / counts.sum(), size=n_boot)
+    values = [metric_fn({keys[j]: int(row[j]) for j in np.flatnonzero(row)}) for row in rows]
+    return float(np.mean(values)), float(np.std(values, ddof=1))
 
 
 def compare_scalar_shot_noise(
@@ -161,57 +155,62 @@ def compare_scalar_shot_noise(
     ``metric_fn`` maps counts to the metric (e.g. ``harness.metrics.bind_metric(...)``).
     """
     test = "shot-noise-z"
+    keys = [k for k, n in observed_counts.items() if n > 0]
+    counts = np.array([observed_counts[k] for k in keys], dtype=float)
+    if counts.sum() <= 0 or shots_claimed < 1:
+        return _error(test, "no shots to estimate the shot noise from")
+    shots = int(counts.sum())
+    rng = np.random.default_rng(seed)
     try:
-        keys = [k for k, n in observed_counts.items() if n > 0]
-        counts = np.array([observed_counts[k] for k in keys], dtype=float)
-        if counts.sum() <= 0 or shots_claimed < 1:
-            return _error(test, "no shots to estimate the shot noise from")
         observed = float(metric_fn(observed_counts))
-        rng = np.random.default_rng(seed)
-        shots = int(counts.sum())
-        se_obs = _metric_se(keys, counts, shots, metric_fn, n_boot, rng)
-        se_claim = _metric_se(keys, counts, shots_claimed, metric_fn, n_boot, rng)
+        mean_obs, se_obs = _resample(keys, counts, shots, metric_fn, n_boot, rng)
+        mean_claim, se_claim = _resample(keys, counts, shots_claimed, metric_fn, n_boot, rng)
     except ComparisonError as exc:
         return _error(test, exc.message)
-    return _shot_noise_verdict(observed, claimed, se_obs, se_claim, alpha, shots, shots_claimed)
+    noise = {
+        "se_observed": se_obs,
+        "se_claimed": se_claim,
+        "bias_shift": mean_obs - mean_claim if shots != shots_claimed else 0.0,
+        "shots": shots,
+        "shots_claimed": shots_claimed,
+    }
+    return _shot_noise_verdict(observed, claimed, noise, alpha)
+
+
+def _z_and_p(excess: float, se: float, ok: bool) -> tuple[float, float]:
+    if se > 0:
+        z = excess / se
+        return z, float(2 * stats.norm.sf(z))
+    return (0.0, 1.0) if ok else (math.inf, 0.0)
 
 
 def _shot_noise_verdict(
-    observed: float, claimed: float, se_obs: float, se_claim: float, alpha: float, n1: int, n2: int
+    observed: float, claimed: float, noise: dict[str, float], alpha: float
 ) -> Comparison:
     diff = observed - claimed
-    se = math.hypot(se_obs, se_claim)
+    excess = abs(diff - noise["bias_shift"])
+    se = math.hypot(noise["se_observed"], noise["se_claimed"])
     z_crit = float(stats.norm.ppf(1 - alpha / 2))
     limit = z_crit * se
-    ok = abs(diff) <= limit + _slack(observed, claimed)
-    if se > 0:
-        z = abs(diff) / se
-        p = float(2 * stats.norm.sf(z))
-    else:
-        z, p = (0.0, 1.0) if ok else (math.inf, 0.0)
+    ok = excess <= limit + _slack(observed, claimed)
+    z, p = _z_and_p(excess, se, ok)
     verb = "is within" if ok else "exceeds"
+    shift = f" after a bias shift of {_fmt(noise['bias_shift'])}" if noise["bias_shift"] else ""
     return Comparison(
         verdict="pass" if ok else "fail",
         test="shot-noise-z",
         observed=observed,
         claimed=claimed,
         difference=diff,
-        statistic="|difference|",
-        statistic_value=abs(diff),
+        statistic="|difference - bias_shift|",
+        statistic_value=excess,
         threshold=limit,
         p_value=p,
         alpha=alpha,
         evidence=f"reproduced {_fmt(observed)} vs claimed {_fmt(claimed)}: difference "
-        f"{_fmt(diff)} {verb} the shot-noise allowance {_fmt(limit)} "
+        f"{_fmt(diff)}{shift} {verb} the shot-noise allowance {_fmt(limit)} "
         f"(z = {z:.2f}, p = {p:.3g}, alpha {alpha:g})",
-        details={
-            "z": z,
-            "se_observed": se_obs,
-            "se_claimed": se_claim,
-            "shots": n1,
-            "shots_claimed": n2,
-            "z_critical": z_crit,
-        },
+        details={**noise, "z": z, "z_critical": z_crit},
     )
 
 

@@ -58,7 +58,8 @@ def resolve_device(requested: str, available: list[str]) -> tuple[str, list[str]
     notes = []
     if requested == "GPU" and "GPU" not in available:
         raise Fatal(
-            "GPU requested but Aer reports devices: " + ", ".join(available)
+            "GPU requested but Aer reports devices: "
+            + ", ".join(available)
             + " (install qiskit-aer-gpu and run on a host with an NVIDIA GPU)"
         )
     if requested == "auto":
@@ -84,7 +85,9 @@ def load_circuit(path: str, fmt: str) -> Any:
         with open(path, "rb") as fh:
             circuits = qpy.load(fh)
         if len(circuits) != 1:
-            raise ValueError(f"a QPY circuit file must hold exactly one circuit, found {len(circuits)}")
+            raise ValueError(
+                f"a QPY circuit file must hold exactly one circuit, found {len(circuits)}"
+            )
         return circuits[0]
     raise ValueError(f"unknown circuit format {fmt!r}")
 
@@ -129,14 +132,20 @@ def ideal_distribution(circuit: Any) -> dict[str, float] | None:
     return dist
 
 
-def run_circuit(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str) -> dict[str, Any]:
+def run_circuit(
+    spec: dict[str, Any], deposit_root: str, work_dir: str, device: str
+) -> dict[str, Any]:
     from qiskit import transpile
     from qiskit_aer import AerSimulator
 
     circuit = load_circuit(os.path.join(deposit_root, spec["file"]), spec["format"])
     noise_path = spec.get("noise_model")
     noise = load_noise(os.path.join(work_dir, noise_path) if noise_path else None)
-    options: dict[str, Any] = {"method": spec["method"], "precision": spec["precision"], "device": device}
+    options: dict[str, Any] = {
+        "method": spec["method"],
+        "precision": spec["precision"],
+        "device": device,
+    }
     if noise is not None:
         options["noise_model"] = noise
     simulator = AerSimulator(**options)
