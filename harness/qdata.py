@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ManifestError
+from harness.schemas import published_schema
 
 MANIFEST_NAME = "qdata.yaml"
 PROFILE_VERSION = 1
@@ -291,11 +292,7 @@ class Manifest(_Model):
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the manifest (draft 2020-12), as shipped."""
-    schema = Manifest.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://qrepro.org/schema/qdata-v1.schema.json"
-    schema["title"] = "QDATA manifest, profile version 1"
-    return schema
+    return published_schema(Manifest, "qdata-v1.schema.json", "QDATA manifest, profile version 1")
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

@@ -6,14 +6,11 @@ import json
 from typing import Any
 
 from harness.models import Report
+from harness.schemas import published_schema
 
 
 def report_schema() -> dict[str, Any]:
-    schema = Report.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://qrepro.org/schema/report-v1.schema.json"
-    schema["title"] = "qrepro badge report, version 1"
-    return schema
+    return published_schema(Report, "report-v1.schema.json", "qrepro badge report, version 1")
 
 
 def render_json(report: Report) -> str:
