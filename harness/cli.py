@@ -44,8 +44,11 @@ def exit_code_for(error_kind: str | None) -> int:
 
 def _fail(exc: QreproError) -> None:
     click.echo(f"qrepro: error: {exc.one_line()}", err=True)
-    code = EXIT_DEPOSIT if isinstance(exc, DepositError) else (
-        EXIT_RUNNER if isinstance(exc, RunnerError) else EXIT_OTHER)
+    code = (
+        EXIT_DEPOSIT
+        if isinstance(exc, DepositError)
+        else (EXIT_RUNNER if isinstance(exc, RunnerError) else EXIT_OTHER)
+    )
     sys.exit(code)
 
 
@@ -68,30 +71,114 @@ def _print_report(report: Report, out: Path) -> None:
         mark = "awarded" if getattr(report.badges, key) else "denied"
         click.echo(f"  {report.badges.names[key]:<36} {mark}")
     verdicts = [c.verdict for c in report.claims]
-    click.echo(f"  claims: {verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
-               f"{verdicts.count('error')} error")
+    click.echo(
+        f"  claims: {verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
+        f"{verdicts.count('error')} error"
+    )
     for name in ("report.json", "report.md"):
         if (out / name).exists():
             click.echo(f"report: {out / name}")
 
 
+def runner_options(func: Any) -> Any:
+    """The options every command that builds or runs an environment shares."""
+    options = [
+        click.option(
+            "--runner",
+            default="local",
+            show_default=True,
+            type=click.Choice(["local", "docker", "auto"]),
+            help="local: harness's Python; docker: sandboxed container; auto: docker "
+            "when an engine answers, else local.",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "CPU", "GPU"]),
+            default="auto",
+            show_default=True,
+            help="Aer device; auto = GPU when Aer reports one.",
+        ),
+        click.option(
+            "--base-image",
+            envvar="QREPRO_BASE_IMAGE",
+            default=None,
+            help="Base image for docker (default python:<version>-slim).",
+        ),
+        click.option(
+            "--forward-ca",
+            envvar="QREPRO_FORWARD_CA",
+            default=None,
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="CA bundle to trust during the image build (TLS-intercepting "
+            "proxies); used for the build only.",
+        ),
+        click.option(
+            "--installer",
+            type=click.Choice(["uv", "pip"]),
+            default="uv",
+            show_default=True,
+            help="Installer used inside the image.",
+        ),
+        click.option(
+            "--network", default="none", show_default=True, help="Container network at run time."
+        ),
+        click.option("--memory", default="2g", show_default=True, help="Container memory limit."),
+        click.option("--cpus", default=2.0, show_default=True, help="Container CPU limit."),
+        click.option(
+            "--pids-limit", default=256, show_default=True, help="Container process-count limit."
+        ),
+        click.option(
+            "--timeout",
+            "timeout_s",
+            default=1800.0,
+            show_default=True,
+            help="Wall-clock limit (s) of the run; the container is killed after it.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _runner_options(kw: dict[str, Any]) -> Any:
+    from runners.registry import RunnerOptions
+    from runners.sandbox import Sandbox
+
+    sandbox = Sandbox(
+        network=kw["network"],
+        memory=kw["memory"],
+        cpus=kw["cpus"],
+        pids_limit=kw["pids_limit"],
+        timeout_s=kw["timeout_s"],
+    )
+    return RunnerOptions(
+        device=kw["device"],
+        base_image=kw["base_image"],
+        forward_ca=kw["forward_ca"],
+        installer=kw["installer"],
+        sandbox=sandbox,
+    )
+
+
 @cli.command("evaluate")
 @click.argument("deposit", type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Output directory (outside the deposit) for reports and evidence.")
-@click.option("--runner", default="local", show_default=True, help="Execution backend.")
-@click.option("--device", type=click.Choice(["auto", "CPU", "GPU"]), default="auto",
-              show_default=True, help="Aer device; auto = GPU when Aer reports one.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output directory (outside the deposit) for reports and evidence.",
+)
+@runner_options
 @click.option("--seed", default=0, show_default=True, help="Seed of the statistical tests.")
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
-def evaluate_cmd(deposit: Path, out: Path, runner: str, device: str, seed: int,
-                 today: str | None) -> None:
+def evaluate_cmd(deposit: Path, out: Path, seed: int, today: str | None, **kw: Any) -> None:
     """Validate DEPOSIT, replay it, compare claims and write report.json + report.md."""
     from runners.registry import get_runner
 
     try:
-        backend = get_runner(runner)
-        options = Options(device=device, seed=seed, today=_today(today))  # type: ignore[arg-type]
+        backend = get_runner(kw["runner"], _runner_options(kw))
+        options = Options(device=kw["device"], seed=seed, today=_today(today))
         with backend:
             report = evaluate(deposit, out, backend, options)
     except QreproError as exc:
@@ -104,10 +191,69 @@ def evaluate_cmd(deposit: Path, out: Path, runner: str, device: str, seed: int,
     sys.exit(EXIT_OK if awarded else EXIT_DENIED)
 
 
+@cli.command("build")
+@click.argument("deposit", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the Dockerfile and build nothing.")
+@runner_options
+def build_cmd(deposit: Path, dry_run: bool, **kw: Any) -> None:
+    """Build (or reuse) DEPOSIT's environment image; --dry-run prints its Dockerfile."""
+    import tempfile
+
+    from harness.deposit import open_deposit
+    from harness.qdata import MANIFEST_NAME, load_manifest
+    from runners.docker import DockerRunner
+    from runners.envspec import read_lock
+    from runners.registry import get_runner
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="qrepro-") as tmp:
+            dep = open_deposit(deposit, Path(tmp))
+            env = load_manifest(dep.manifest_path, MANIFEST_NAME).environment
+            runner = get_runner("docker", _runner_options(kw))
+            assert isinstance(runner, DockerRunner)
+            if dry_run:
+                spec = runner.spec_for(env, read_lock(dep.root, env.lock_file))
+                click.echo(runner.dockerfile(spec), nl=False)
+                return
+            runner.prepare(env, dep.root, Path(tmp) / "work")
+    except QreproError as exc:
+        _fail(exc)
+        return
+    r = runner.record
+    click.echo(f"image {r.tag} {r.image_id} ({'built' if r.built else 'reused, no build'})")
+
+
+@cli.group("base-image")
+def base_image_group() -> None:
+    """Local base images for hosts without a registry."""
+
+
+@base_image_group.command("bootstrap")
+@click.option("--tag", default="qrepro-base:bookworm", show_default=True)
+@click.option("--mirror", default=None, help="Debian mirror (default: the host's apt mirror).")
+@click.option("--force", is_flag=True, help="Rebuild even if the tag exists.")
+def base_image_bootstrap_cmd(tag: str, mirror: str | None, force: bool) -> None:
+    """Build a Debian bookworm + Python 3.11 base image with debootstrap + docker import."""
+    from runners.base_image import bootstrap
+    from runners.docker import connect
+
+    try:
+        image_id, built = bootstrap(connect(), tag, mirror, force)
+    except QreproError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{tag} {image_id} ({'built' if built else 'reused'})")
+
+
 @cli.command("validate")
 @click.argument("deposit", type=click.Path(path_type=Path))
-@click.option("--out", "out", default=None, type=click.Path(path_type=Path),
-              help="Also write validation.json into this directory.")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Also write validation.json into this directory.",
+)
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
 def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
     """Check DEPOSIT (schema, checksums, governance) without running anything."""
@@ -123,8 +269,9 @@ def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
     for f in result.findings:
         click.echo(f"{f.severity}: {f.code}: {f.one_line()}")
     errors = sum(1 for f in result.findings if f.severity == "error")
-    click.echo(f"{len(result.findings)} findings, {errors} errors; deposit sha256 "
-               f"{result.deposit_sha256}")
+    click.echo(
+        f"{len(result.findings)} findings, {errors} errors; deposit sha256 {result.deposit_sha256}"
+    )
     sys.exit(EXIT_DENIED if errors else EXIT_OK)
 
 
@@ -150,9 +297,15 @@ def inventory_cmd(deposit: Path) -> None:
     except QreproError as exc:
         _fail(exc)
         return
-    entries = [{"path": rel, "sha256": file_sha256(dep.root / rel),
-                "size": (dep.root / rel).stat().st_size}
-               for rel in dep.files if rel != MANIFEST_NAME]
+    entries = [
+        {
+            "path": rel,
+            "sha256": file_sha256(dep.root / rel),
+            "size": (dep.root / rel).stat().st_size,
+        }
+        for rel in dep.files
+        if rel != MANIFEST_NAME
+    ]
     click.echo(yaml.safe_dump({"files": entries}, sort_keys=False), nl=False)
 
 
@@ -161,15 +314,22 @@ def noise_group() -> None:
     """Check and convert noise models."""
 
 
-_IMPORTERS: dict[str, Any] = {"qiskit-noise-dict": from_qiskit_dict,
-                              "calibration-v1": from_calibration}
+_IMPORTERS: dict[str, Any] = {
+    "qiskit-noise-dict": from_qiskit_dict,
+    "calibration-v1": from_calibration,
+}
 
 
 @noise_group.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--from", "fmt", type=click.Choice(sorted(_IMPORTERS)), required=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Write the qrepro-noise-v1 JSON here (default: stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the qrepro-noise-v1 JSON here (default: stdout).",
+)
 def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
     """Convert a Qiskit noise dict or a calibration snapshot to qrepro-noise-v1."""
     try:

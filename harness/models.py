@@ -110,6 +110,9 @@ class RunEnvironment(Frozen):
     device: str | None = None
     devices_available: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Runner facts: image tag/id/base, sandbox settings."
+    )
 
 
 class Execution(Frozen):

@@ -22,7 +22,7 @@ from harness import __version__
 from harness.badges import decide, none_awarded
 from harness.claims import evaluate_claims
 from harness.deposit import Deposit, open_deposit, tree_digest
-from harness.errors import DepositError, QreproError
+from harness.errors import DepositError, QreproError, RunnerError
 from harness.jobs import PreparedJobs, prepare_jobs
 from harness.models import (
     BadgeKey,
@@ -90,8 +90,7 @@ def _check_out_dir(source: Path, out_dir: Path) -> None:
         raise DepositError("the output directory must lie outside the deposit", file=str(out_dir))
 
 
-def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | None = None
-             ) -> Report:
+def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | None = None) -> Report:
     """Evaluate one deposit and write the reports into ``out_dir``.
 
     Raises DepositError only when ``out_dir`` lies inside the deposit (no report can be
@@ -121,15 +120,25 @@ def _load(source: Path, tmp: Path, state: _State) -> tuple[Deposit, Manifest]:
     state.manifest = manifest
     ident = manifest.identity.identifier
     state.info = DepositInfo(
-        source=str(source), identifier=f"{ident.scheme}:{ident.value}" if ident else None,
-        title=manifest.identity.title, version=manifest.identity.version,
+        source=str(source),
+        identifier=f"{ident.scheme}:{ident.value}" if ident else None,
+        title=manifest.identity.title,
+        version=manifest.identity.version,
         files=len(deposit.files),
-        bytes=sum((deposit.root / f).stat().st_size for f in deposit.files))
+        bytes=sum((deposit.root / f).stat().st_size for f in deposit.files),
+    )
     return deposit, manifest
 
 
-def _run(source: Path, out_dir: Path, tmp: Path, runner: Runner, options: Options,
-         clock: _Clock, state: _State) -> Report:
+def _run(
+    source: Path,
+    out_dir: Path,
+    tmp: Path,
+    runner: Runner,
+    options: Options,
+    clock: _Clock,
+    state: _State,
+) -> Report:
     today = options.today or dt.datetime.now(dt.UTC).date()
     with clock.phase("load"):
         deposit, manifest = _load(source, tmp, state)
@@ -140,28 +149,49 @@ def _run(source: Path, out_dir: Path, tmp: Path, runner: Runner, options: Option
     with clock.phase("prepare"):
         prepared = prepare_jobs(deposit, manifest, validation, workdir)
         state.findings = (*validation.findings, *prepared.findings)
-    execution = _execute(runner, manifest, prepared, deposit, workdir, options, clock)
+    failure: RunnerError | None = None
+    try:
+        execution = _execute(runner, manifest, prepared, deposit, workdir, options, clock)
+    except RunnerError as exc:  # the evidence gathered so far still decides Available
+        execution, failure = None, exc
     with clock.phase("compare"):
         claims = evaluate_claims(manifest, execution, prepared.recorded, options.seed)
     findings = (*state.findings, *version_findings(manifest, execution))
     not_run = [*prepared.not_run, *_failed_runs(execution)]
-    badges = decide(findings, not_run, claims,
-                    _granted(manifest, validation, execution, claims))
+    if failure is not None:
+        not_run.append(f"nothing ran: {failure.one_line()}")
+    badges = decide(findings, not_run, claims, _granted(manifest, validation, execution, claims))
     if execution is not None:
         clock.timings["simulator"] = round(sum(r.wall_s for r in execution.circuits), 6)
-    return Report(tool=_tool(), generated=_now(), status="complete", deposit=state.info,
-                  deposit_sha256=state.digest, badges=badges, claims=claims,
-                  findings=findings, circuits=execution.circuits if execution else (),
-                  environment=execution.environment if execution else None,
-                  timings=clock.timings)
+    return Report(
+        tool=_tool(),
+        generated=_now(),
+        status="complete" if failure is None else "error",
+        error=_error_info(failure) if failure is not None else None,
+        deposit=state.info,
+        deposit_sha256=state.digest,
+        badges=badges,
+        claims=claims,
+        findings=findings,
+        circuits=execution.circuits if execution else (),
+        environment=execution.environment if execution else None,
+        timings=clock.timings,
+    )
 
 
-def _execute(runner: Runner, manifest: Manifest, prepared: PreparedJobs, deposit: Deposit,
-             workdir: Path, options: Options, clock: _Clock) -> Execution | None:
+def _execute(
+    runner: Runner,
+    manifest: Manifest,
+    prepared: PreparedJobs,
+    deposit: Deposit,
+    workdir: Path,
+    options: Options,
+    clock: _Clock,
+) -> Execution | None:
     if not prepared.jobs:
         return None
     with clock.phase("build"):
-        runner.prepare(manifest.environment, workdir)
+        runner.prepare(manifest.environment, deposit.root, workdir)
     with clock.phase("execute"):
         job = JobSpec(device=options.device, circuits=prepared.jobs)
         return runner.execute(job, deposit.root, workdir)
@@ -173,8 +203,9 @@ def _failed_runs(execution: Execution | None) -> list[str]:
     return [f"circuit {r.id} failed: {r.error}" for r in execution.circuits if not r.ok]
 
 
-def _granted(m: Manifest, v: Validation, execution: Execution | None,
-             claims: tuple[ClaimResult, ...]) -> dict[BadgeKey, list[str]]:
+def _granted(
+    m: Manifest, v: Validation, execution: Execution | None, claims: tuple[ClaimResult, ...]
+) -> dict[BadgeKey, list[str]]:
     ident = m.identity.identifier
     embargo = m.license.embargo_until
     device = execution.environment.device if execution else None
@@ -189,7 +220,8 @@ def _granted(m: Manifest, v: Validation, execution: Execution | None,
         "reusable": [
             "authors, affiliations and institution stated",
             f"{len(m.environment.requirements)} requirements pinned exactly"
-            if m.environment.requirements else "lock file deposited",
+            if m.environment.requirements
+            else "lock file deposited",
             "every circuit records its seeds",
             f"{len(m.noise_models)} noise models deposited and valid",
         ],
@@ -197,17 +229,35 @@ def _granted(m: Manifest, v: Validation, execution: Execution | None,
     }
 
 
+def _error_info(exc: QreproError) -> ErrorInfo:
+    return ErrorInfo(kind=exc.kind, message=exc.message, file=exc.file, field=exc.field)
+
+
 def _error_report(exc: QreproError, state: _State, clock: _Clock) -> Report:
-    error = ErrorInfo(kind=exc.kind, message=exc.message, file=exc.file, field=exc.field)
+    error = _error_info(exc)
     claims = tuple(
-        ClaimResult(id=c.id, source=":".join(c.source.kind_and_id()), metric=c.metric,
-                    verdict="error", tolerance=c.tolerance.model_dump(mode="json"),
-                    message=f"not evaluated: {exc.one_line()}")
-        for c in (state.manifest.claims if state.manifest else ()))
-    return Report(tool=_tool(), generated=_now(), status="error", error=error,
-                  deposit=state.info, deposit_sha256=state.digest, claims=claims,
-                  badges=none_awarded(f"evaluation failed: {exc.one_line()}"),
-                  findings=state.findings, timings=clock.timings)
+        ClaimResult(
+            id=c.id,
+            source=":".join(c.source.kind_and_id()),
+            metric=c.metric,
+            verdict="error",
+            tolerance=c.tolerance.model_dump(mode="json"),
+            message=f"not evaluated: {exc.one_line()}",
+        )
+        for c in (state.manifest.claims if state.manifest else ())
+    )
+    return Report(
+        tool=_tool(),
+        generated=_now(),
+        status="error",
+        error=error,
+        deposit=state.info,
+        deposit_sha256=state.digest,
+        claims=claims,
+        badges=none_awarded(f"evaluation failed: {exc.one_line()}"),
+        findings=state.findings,
+        timings=clock.timings,
+    )
 
 
 def check(source: Path, options: Options | None = None) -> ValidationReport:
@@ -221,9 +271,19 @@ def check(source: Path, options: Options | None = None) -> ValidationReport:
             validation = validate(deposit, manifest, today)
             prepared = prepare_jobs(deposit, manifest, validation, Path(tmp) / WORK_DIR)
     except QreproError as exc:
-        error = ErrorInfo(kind=exc.kind, message=exc.message, file=exc.file, field=exc.field)
-        return ValidationReport(tool=_tool(), generated=_now(), status="error", error=error,
-                                deposit=state.info, deposit_sha256=state.digest)
-    return ValidationReport(tool=_tool(), generated=_now(), status="complete",
-                            deposit=state.info, deposit_sha256=state.digest,
-                            findings=(*validation.findings, *prepared.findings))
+        return ValidationReport(
+            tool=_tool(),
+            generated=_now(),
+            status="error",
+            error=_error_info(exc),
+            deposit=state.info,
+            deposit_sha256=state.digest,
+        )
+    return ValidationReport(
+        tool=_tool(),
+        generated=_now(),
+        status="complete",
+        deposit=state.info,
+        deposit_sha256=state.digest,
+        findings=(*validation.findings, *prepared.findings),
+    )

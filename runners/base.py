@@ -44,8 +44,12 @@ class Runner(ABC):
     """Prepare an environment, execute jobs in it, close."""
 
     name: ClassVar[str] = "base"
+    #: extra sentences for the report (e.g. why runner auto chose this runner)
+    remarks: tuple[str, ...] = ()
 
-    def prepare(self, environment: Environment, workdir: Path) -> None:  # noqa: B027
+    def prepare(  # noqa: B027
+        self, environment: Environment, deposit_root: Path, workdir: Path
+    ) -> None:
         """Build or check the environment. The default has nothing to build."""
 
     def agent_paths(self, deposit_root: Path, workdir: Path) -> tuple[str, str]:
@@ -59,6 +63,10 @@ class Runner(ABC):
     def notes(self) -> tuple[str, ...]:
         """Facts about this runner the report should state."""
         return ()
+
+    def details(self) -> dict[str, Any]:
+        """Structured facts for the report (image, sandbox settings, ...)."""
+        return {}
 
     def execute(self, job: JobSpec, deposit_root: Path, workdir: Path) -> Execution:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -107,7 +115,12 @@ class Runner(ABC):
             raise RunnerUnavailable(str(data["fatal"]), file=str(path))
         try:
             env = RunEnvironment(runner=self.name, **data["environment"])
-            env = env.model_copy(update={"notes": (*self.notes(), *env.notes)})
+            env = env.model_copy(
+                update={
+                    "notes": (*self.remarks, *self.notes(), *env.notes),
+                    "details": self.details(),
+                }
+            )
             runs = tuple(CircuitRun.model_validate(c) for c in data["circuits"])
         except (KeyError, TypeError, ValidationError) as exc:
             raise AgentError(f"malformed agent result: {exc}", file=str(path)) from exc

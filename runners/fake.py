@@ -31,7 +31,10 @@ class FakeRunner(Runner):
         spec = JobSpec.model_validate({k: raw[k] for k in ("device", "circuits")})
         self.jobs.extend(spec.circuits)
         runs = [self.handler(job).model_dump(mode="json") for job in spec.circuits]
-        result = {"environment": {"python": "fake", "packages": {}, "device": "CPU"},
-                  "circuits": runs, "fatal": self.fatal}
+        result = {
+            "environment": {"python": "fake", "packages": {}, "device": "CPU"},
+            "circuits": runs,
+            "fatal": self.fatal,
+        }
         (workdir / RESULT_FILE).write_text(json.dumps(result), encoding="utf-8")
         return AgentCall(status=3 if self.fatal else 0, log_tail="")

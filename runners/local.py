@@ -26,26 +26,42 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
 class LocalRunner(Runner):
     name: ClassVar[str] = "local"
 
-    def __init__(self, python: str | None = None, timeout_s: float = 3600.0) -> None:
+    def __init__(
+        self, python: str | None = None, timeout_s: float = 3600.0, remarks: tuple[str, ...] = ()
+    ) -> None:
         self.python = python or sys.executable
         self.timeout_s = timeout_s
+        self.remarks = remarks
 
     def notes(self) -> tuple[str, ...]:
         if self.python == sys.executable:
-            return ("local runner: ran in the harness's own Python environment; the deposit's "
-                    "pinned requirements were not installed",)
+            return (
+                "local runner: ran in the harness's own Python environment; the deposit's "
+                "pinned requirements were not installed",
+            )
         return (f"local runner: ran with {self.python}",)
 
     def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
-        command = [self.python, str(AGENT_DIR / AGENT_ENTRY), str(workdir / JOB_FILE),
-                   str(workdir / RESULT_FILE)]
+        command = [
+            self.python,
+            str(AGENT_DIR / AGENT_ENTRY),
+            str(workdir / JOB_FILE),
+            str(workdir / RESULT_FILE),
+        ]
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         env["PYTHONHASHSEED"] = "0"
         log = workdir / LOG_FILE
         try:
             with log.open("w", encoding="utf-8") as fh:
-                proc = subprocess.run(command, cwd=workdir, env=env, stdout=fh,
-                                      stderr=subprocess.STDOUT, timeout=self.timeout_s, check=False)
+                proc = subprocess.run(
+                    command,
+                    cwd=workdir,
+                    env=env,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    timeout=self.timeout_s,
+                    check=False,
+                )
         except FileNotFoundError as exc:
             raise RunnerUnavailable(f"python interpreter not found: {self.python}") from exc
         except OSError as exc:  # not executable, a directory, ...
@@ -53,7 +69,8 @@ class LocalRunner(Runner):
                 f"cannot start python interpreter {self.python}: {exc.strerror or exc}"
             ) from exc
         except subprocess.TimeoutExpired as exc:
-            raise AgentError(f"the agent ran past the {self.timeout_s:g} s timeout and was killed",
-                             file=str(log)) from exc
+            raise AgentError(
+                f"the agent ran past the {self.timeout_s:g} s timeout and was killed", file=str(log)
+            ) from exc
         text = log.read_text(encoding="utf-8", errors="replace")
         return AgentCall(status=proc.returncode, log_tail=tail(text))

@@ -1,19 +1,78 @@
-"""Runner names -> classes, with the helpful error for unknown names."""
+"""Runner names -> factories, with the helpful error for unknown names.
+
+local   the agent in a subprocess of the harness's own Python (no isolation)
+docker  the agent in a sandboxed container built from the deposit's pins
+auto    docker when an engine answers, else local (the report says which, and why)
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from harness.errors import not_found
+from harness.errors import RunnerUnavailable, not_found
 from runners.base import Runner
+from runners.docker import DockerRunner, connect
 from runners.local import LocalRunner
+from runners.sandbox import Sandbox
 
-RUNNERS: dict[str, type[Runner]] = {"local": LocalRunner}
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """Everything the command line can say about runners; each factory takes its part."""
+
+    device: str = "auto"
+    base_image: str | None = None
+    forward_ca: Path | None = None
+    installer: str = "uv"
+    sandbox: Sandbox = field(default_factory=Sandbox)
 
 
-def get_runner(name: str, **options: Any) -> Runner:
+def _local(options: RunnerOptions) -> Runner:
+    return LocalRunner(timeout_s=options.sandbox.timeout_s)
+
+
+def _docker(options: RunnerOptions) -> Runner:
+    return DockerRunner(
+        base_image=options.base_image,
+        sandbox=options.sandbox,
+        forward_ca=options.forward_ca,
+        gpu=options.device == "GPU",
+        installer=options.installer,
+    )
+
+
+def _auto(options: RunnerOptions) -> Runner:
     try:
-        cls = RUNNERS[name]
+        client = connect()
+    except RunnerUnavailable as exc:
+        return LocalRunner(
+            timeout_s=options.sandbox.timeout_s,
+            remarks=(f"runner auto: fell back to local: {exc.message}",),
+        )
+    runner = DockerRunner(
+        base_image=options.base_image,
+        sandbox=options.sandbox,
+        forward_ca=options.forward_ca,
+        gpu=options.device == "GPU",
+        installer=options.installer,
+        client=client,
+    )
+    runner.remarks = ("runner auto: a Docker engine answered, used docker",)
+    return runner
+
+
+RUNNERS: dict[str, Callable[[RunnerOptions], Runner]] = {
+    "local": _local,
+    "docker": _docker,
+    "auto": _auto,
+}
+
+
+def get_runner(name: str, options: RunnerOptions | None = None) -> Runner:
+    try:
+        factory = RUNNERS[name]
     except KeyError:
         raise not_found("runner", name, list(RUNNERS)) from None
-    return cls(**options)
+    return factory(options or RunnerOptions())

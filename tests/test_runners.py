@@ -17,7 +17,8 @@ from harness.noise import validate_noise
 from runners.base import AgentCall, Runner
 from runners.fake import FakeRunner
 from runners.local import LocalRunner
-from runners.registry import get_runner
+from runners.registry import RunnerOptions, get_runner
+from runners.sandbox import Sandbox
 from tests.conftest import GHZ3
 
 
@@ -216,11 +217,11 @@ def test_fake_runner_receives_jobs_and_returns_runs(deposit: Path, tmp_path: Pat
 
 
 def test_registry_unknown_runner() -> None:
-    with pytest.raises(RegistryError, match=re.escape("runner 'k8s' not found; available: local")):
+    with pytest.raises(RegistryError, match=re.escape("runner 'k8s' not found; available: auto, docker, local")):
         get_runner("k8s")
 
 
 def test_registry_builds_local_runner_with_options() -> None:
-    runner = get_runner("local", timeout_s=12.0)
+    runner = get_runner("local", RunnerOptions(sandbox=Sandbox(timeout_s=12.0)))
     assert isinstance(runner, LocalRunner)
     assert runner.timeout_s == 12.0 and runner.python == sys.executable

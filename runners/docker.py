@@ -1,0 +1,268 @@
+"""Run the agent in a container built from the deposit's pinned environment.
+
+prepare(): render the Dockerfile for the deposit's environment, tag it by the environment
+digest (spec + base image id + agent), and build only when no image has that tag.
+invoke_agent(): run the image sandboxed (runners/sandbox.py) with the deposit mounted
+read-only and the work directory as the only writable mount, kill it at the timeout.
+The docker SDK is only touched here; its exceptions become BuildError / RunnerUnavailable
+/ AgentError where they enter.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.errors import AgentError, BuildError, RunnerUnavailable
+from harness.qdata import Environment
+from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner
+from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
+from runners.envspec import AGENT_FILES, EnvSpec, read_lock, spec_digest
+from runners.local import tail
+from runners.sandbox import Sandbox
+
+IMAGE_REPO = "qrepro-env"
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+ENGINE_HELP = (
+    "start one (`dockerd &`, or `systemctl start docker`), or evaluate with "
+    "--runner local, or --runner auto to fall back to it"
+)
+
+
+def connect() -> Any:
+    """A docker client whose engine answers, else RunnerUnavailable saying how to start one."""
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # docker raises several unrelated types here
+        raise RunnerUnavailable(
+            f"no Docker engine answers ({exc.__class__.__name__}): " + ENGINE_HELP
+        ) from exc
+    return client
+
+
+@dataclass
+class BuildRecord:
+    """What prepare() did, for the report."""
+
+    tag: str = ""
+    image_id: str = ""
+    base_image: str = ""
+    base_image_id: str = ""
+    built: bool = False
+    build_log: list[str] = field(default_factory=list)
+    dockerfile: str = ""
+
+
+class DockerRunner(Runner):
+    name: ClassVar[str] = "docker"
+
+    def __init__(
+        self,
+        base_image: str | None = None,
+        sandbox: Sandbox | None = None,
+        forward_ca: Path | None = None,
+        gpu: bool = False,
+        client: Any = None,
+        installer: str = "uv",
+    ) -> None:
+        self.base_image = base_image
+        self.installer = installer
+        self.sandbox = sandbox or Sandbox()
+        self.forward_ca = forward_ca
+        self.gpu = gpu
+        self._client = client
+        self.record = BuildRecord()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    # --- build ------------------------------------------------------------------------
+
+    def spec_for(self, environment: Environment, lock: str | None = None) -> EnvSpec:
+        return EnvSpec(
+            python=environment.python,
+            requirements=tuple(environment.requirements),
+            system_packages=tuple(environment.system_packages),
+            lock=lock,
+            gpu=self.gpu,
+        )
+
+    def dockerfile(self, spec: EnvSpec) -> str:
+        base = self.base_image or f"python:{spec.python_minor}-slim"
+        return render_dockerfile(
+            spec, base, forward_ca=self.forward_ca is not None, installer=self.installer
+        )
+
+    def prepare(self, environment: Environment, deposit_root: Path, workdir: Path) -> None:
+        spec = self.spec_for(environment, read_lock(deposit_root, environment.lock_file))
+        base = self.base_image or f"python:{spec.python_minor}-slim"
+        base_id = self._base_image_id(base)
+        digest = spec_digest(spec, base_id, self.installer)
+        tag = f"{IMAGE_REPO}:{digest[:20]}"
+        dockerfile = self.dockerfile(spec)
+        self.record = BuildRecord(
+            tag=tag, base_image=base, base_image_id=base_id, dockerfile=dockerfile
+        )
+        existing = self._find(tag)
+        if existing is not None:
+            self.record.image_id = existing.id
+            self.record.build_log = [f"reused {tag} ({existing.id})"]
+            return
+        self._build(spec, dockerfile, tag)
+
+    def _find(self, tag: str) -> Any:
+        import docker
+
+        try:
+            return self.client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            return None
+
+    def _base_image_id(self, base: str) -> str:
+        image = self._find(base)
+        if image is None:
+            raise RunnerUnavailable(
+                f"base image {base} is not available locally and cannot be "
+                "pulled here: build one with `qrepro base-image bootstrap` "
+                "or name one with --base-image"
+            )
+        return str(image.id)
+
+    def _context(self, spec: EnvSpec, dockerfile: str) -> bytes:
+        from uv import find_uv_bin
+
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            _add_bytes(tar, "Dockerfile", dockerfile.encode())
+            name = "requirements.lock" if spec.lock is not None else "requirements.txt"
+            _add_bytes(tar, name, requirements_text(spec).encode())
+            if self.installer == "uv":
+                tar.add(find_uv_bin(), arcname="uv")
+            for agent_file in AGENT_FILES:
+                tar.add(AGENT_DIR / agent_file, arcname=f"agent/{agent_file}")
+            if self.forward_ca is not None:
+                tar.add(self.forward_ca, arcname="ca.crt")
+        return buf.getvalue()
+
+    def _build(self, spec: EnvSpec, dockerfile: str, tag: str) -> None:
+        import docker
+
+        context = io.BytesIO(self._context(spec, dockerfile))
+        log: list[str] = []
+        try:
+            stream = self.client.api.build(
+                fileobj=context,
+                custom_context=True,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                network_mode="host",
+                decode=True,
+                labels={"org.qrepro.env": tag},
+                buildargs=forwarded_build_args(),
+            )
+            for chunk in stream:
+                if "stream" in chunk:
+                    log.extend(line for line in chunk["stream"].splitlines() if line.strip())
+                if "error" in chunk:
+                    raise BuildError(
+                        f"image build failed: {chunk['error'].strip()}; last lines: "
+                        + " | ".join(log[-15:])
+                    )
+        except docker.errors.APIError as exc:
+            raise BuildError(f"image build failed: {exc}") from exc
+        self.record.built = True
+        self.record.build_log = log
+        self.record.image_id = str(self.client.images.get(tag).id)
+
+    # --- run --------------------------------------------------------------------------
+
+    def agent_paths(self, deposit_root: Path, workdir: Path) -> tuple[str, str]:
+        from runners.sandbox import DEPOSIT_MOUNT, WORK_MOUNT
+
+        return DEPOSIT_MOUNT, WORK_MOUNT
+
+    def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
+        import docker
+
+        self.sandbox.grant_work_dir(workdir)
+        kwargs = self.sandbox.run_kwargs(deposit_root, workdir)
+        if self.gpu:
+            kwargs["device_requests"] = [
+                docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+            ]
+        try:
+            container = self.client.containers.run(self.record.tag, detach=True, **kwargs)
+        except docker.errors.APIError as exc:
+            raise RunnerUnavailable(f"cannot start the container: {exc}") from exc
+        try:
+            return self._wait(container, workdir)
+        finally:
+            container.remove(force=True)
+
+    def _wait(self, container: Any, workdir: Path) -> AgentCall:
+        import requests
+
+        timed_out = False
+        try:
+            status = int(container.wait(timeout=self.sandbox.timeout_s)["StatusCode"])
+        except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
+            container.kill()
+            timed_out, status = True, 137
+        logs = container.logs().decode("utf-8", errors="replace")
+        (workdir / LOG_FILE).write_text(logs, encoding="utf-8")
+        container.reload()
+        if timed_out:
+            raise AgentError(
+                f"the container ran past the {self.sandbox.timeout_s:g} s timeout and was killed",
+                file=str(workdir / LOG_FILE),
+            )
+        if container.attrs["State"].get("OOMKilled"):
+            raise AgentError(
+                f"the container was killed for exceeding the {self.sandbox.memory} memory limit",
+                file=str(workdir / LOG_FILE),
+            )
+        return AgentCall(status=status, log_tail=tail(logs))
+
+    def notes(self) -> tuple[str, ...]:
+        r = self.record
+        how = "built" if r.built else "reused (no build)"
+        return (
+            f"docker runner: image {r.tag} ({r.image_id}) {how} on base {r.base_image} "
+            f"({r.base_image_id})",
+        )
+
+    def details(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "image": {
+                "tag": r.tag,
+                "id": r.image_id,
+                "base": r.base_image,
+                "base_id": r.base_image_id,
+                "built": r.built,
+            },
+            "sandbox": self.sandbox.describe(),
+        }
+
+
+def forwarded_build_args() -> dict[str, str]:
+    """Package-index and proxy settings of the host, passed as build-only arguments."""
+    return {name: os.environ[name] for name in INDEX_ARGS if name in os.environ}
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))

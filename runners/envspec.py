@@ -1,0 +1,58 @@
+"""The environment a deposit asks for, as plain data, and its digest.
+
+Built from the manifest's ``environment`` section (plus the device and the agent), it is
+what both the Docker runner (rendered to a Dockerfile) and the local runner (a uv venv)
+install. Same spec -> same digest -> the cached image or venv is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from runners.base import AGENT_DIR
+
+AGENT_FILES = ("replay.py", "aer_noise.py")
+_AER = re.compile(r"^qiskit[-_.]aer(?=\s*(\[|==|$))", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    python: str
+    requirements: tuple[str, ...]
+    system_packages: tuple[str, ...] = ()
+    lock: str | None = None
+    gpu: bool = False
+
+    @property
+    def python_minor(self) -> str:
+        return ".".join(self.python.split(".")[:2])
+
+    def install_requirements(self) -> tuple[str, ...]:
+        """The requirements to install: qiskit-aer becomes qiskit-aer-gpu on GPU."""
+        if not self.gpu:
+            return self.requirements
+        return tuple(_AER.sub("qiskit-aer-gpu", r) for r in self.requirements)
+
+
+def agent_digest() -> str:
+    """Digest of the in-environment agent's files: a changed agent means a new image."""
+    h = hashlib.sha256()
+    for name in AGENT_FILES:
+        h.update(name.encode() + b"\0" + (AGENT_DIR / name).read_bytes())
+    return h.hexdigest()
+
+
+def spec_digest(spec: EnvSpec, *extra: str) -> str:
+    """sha256 over the spec, the agent and anything else the environment depends on."""
+    payload = json.dumps(
+        {"spec": asdict(spec), "agent": agent_digest(), "extra": list(extra)}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def read_lock(root: Path, lock_file: str | None) -> str | None:
+    return (root / lock_file).read_text(encoding="utf-8") if lock_file else None
