@@ -217,7 +217,8 @@ def test_fake_runner_receives_jobs_and_returns_runs(deposit: Path, tmp_path: Pat
 
 
 def test_registry_unknown_runner() -> None:
-    with pytest.raises(RegistryError, match=re.escape("runner 'k8s' not found; available: auto, docker, local")):
+    expected = "runner 'k8s' not found; available: auto, docker, local"
+    with pytest.raises(RegistryError, match=re.escape(expected)):
         get_runner("k8s")
 
 
