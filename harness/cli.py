@@ -202,7 +202,6 @@ def build_cmd(deposit: Path, dry_run: bool, **kw: Any) -> None:
     from harness.deposit import open_deposit
     from harness.qdata import MANIFEST_NAME, load_manifest
     from runners.docker import DockerRunner
-    from runners.envspec import read_lock
     from runners.registry import get_runner
 
     try:
@@ -212,7 +211,7 @@ def build_cmd(deposit: Path, dry_run: bool, **kw: Any) -> None:
             runner = get_runner("docker", _runner_options(kw))
             assert isinstance(runner, DockerRunner)
             if dry_run:
-                spec = runner.spec_for(env, read_lock(dep.root, env.lock_file))
+                spec = runner.spec_for(env, dep.root)
                 click.echo(runner.dockerfile(spec), nl=False)
                 return
             runner.prepare(env, dep.root, Path(tmp) / "work")

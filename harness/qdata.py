@@ -128,6 +128,11 @@ class Environment(_Model):
         default_factory=list, description="Requirements, each exactly pinned (name==version)."
     )
     lock_file: str | None = Field(default=None, description="Path of a pip/uv lock file.")
+    wheels: list[str] = Field(
+        default_factory=list,
+        description="Wheel files vendored in the deposit (inventoried, so pinned by checksum), "
+        "installed after the requirements.",
+    )
     system_packages: list[str] = Field(default_factory=list, description="Debian packages.")
 
 

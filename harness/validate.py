@@ -56,6 +56,8 @@ def referenced_files(m: Manifest) -> Iterator[tuple[str, str]]:
         yield nb.path, f"notebooks[{i}].path"
     if m.environment.lock_file:
         yield m.environment.lock_file, "environment.lock_file"
+    for i, wheel in enumerate(m.environment.wheels):
+        yield wheel, f"environment.wheels[{i}]"
     if m.provenance.calibration:
         yield m.provenance.calibration, "provenance.calibration"
     if m.consent.record and not _URL.match(m.consent.record):

@@ -21,7 +21,7 @@ from harness.errors import AgentError, BuildError, RunnerUnavailable
 from harness.qdata import Environment
 from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner
 from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
-from runners.envspec import AGENT_FILES, EnvSpec, read_lock, spec_digest
+from runners.envspec import AGENT_FILES, EnvSpec, spec_digest, spec_from_environment
 from runners.local import tail
 from runners.sandbox import Sandbox
 
@@ -79,6 +79,7 @@ class DockerRunner(Runner):
         self.gpu = gpu
         self._client = client
         self.record = BuildRecord()
+        self._wheel_files: list[Path] = []
 
     @property
     def client(self) -> Any:
@@ -88,14 +89,8 @@ class DockerRunner(Runner):
 
     # --- build ------------------------------------------------------------------------
 
-    def spec_for(self, environment: Environment, lock: str | None = None) -> EnvSpec:
-        return EnvSpec(
-            python=environment.python,
-            requirements=tuple(environment.requirements),
-            system_packages=tuple(environment.system_packages),
-            lock=lock,
-            gpu=self.gpu,
-        )
+    def spec_for(self, environment: Environment, deposit_root: Path) -> EnvSpec:
+        return spec_from_environment(environment, deposit_root, self.gpu)
 
     def dockerfile(self, spec: EnvSpec) -> str:
         base = self.base_image or f"python:{spec.python_minor}-slim"
@@ -104,7 +99,8 @@ class DockerRunner(Runner):
         )
 
     def prepare(self, environment: Environment, deposit_root: Path, workdir: Path) -> None:
-        spec = self.spec_for(environment, read_lock(deposit_root, environment.lock_file))
+        spec = self.spec_for(environment, deposit_root)
+        self._wheel_files = [deposit_root / w for w in environment.wheels]
         base = self.base_image or f"python:{spec.python_minor}-slim"
         base_id = self._base_image_id(base)
         digest = spec_digest(spec, base_id, self.installer)
@@ -148,6 +144,8 @@ class DockerRunner(Runner):
             _add_bytes(tar, name, requirements_text(spec).encode())
             if self.installer == "uv":
                 tar.add(find_uv_bin(), arcname="uv")
+            for wheel in self._wheel_files:
+                tar.add(wheel, arcname=f"wheels/{wheel.name}")
             for agent_file in AGENT_FILES:
                 tar.add(AGENT_DIR / agent_file, arcname=f"agent/{agent_file}")
             if self.forward_ca is not None:

@@ -35,19 +35,23 @@ def _apt_step(packages: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _install_step(installer: str, cert: str, requirements: str) -> str:
+def _wheel_paths(spec: EnvSpec) -> str:
+    return "".join(f" /opt/qrepro/build/wheels/{name}" for name, _ in spec.wheels)
+
+
+def _install_step(installer: str, cert: str, requirements: str, wheels: str) -> str:
     """One RUN creating the venv and installing the pins (uv by default, pip to compare)."""
     if installer == "uv":
         return (
             f'RUN {cert}uv venv --python "$(command -v python3)" {VENV} '
             f"&& {cert}UV_NO_CACHE=1 uv pip install --python {VENV}/bin/python "
-            f"-r {requirements} && rm -rf /opt/qrepro/build"
+            f"-r {requirements}{wheels} && rm -rf /opt/qrepro/build"
         )
     if installer == "pip":
         pip_cert = f"PIP_CERT={CA_PATH} " if cert else ""
         return (
             f"RUN python3 -m venv {VENV} && {pip_cert}{VENV}/bin/pip install "
-            f"--no-cache-dir --disable-pip-version-check -r {requirements} "
+            f"--no-cache-dir --disable-pip-version-check -r {requirements}{wheels} "
             "&& rm -rf /opt/qrepro/build"
         )
     raise ValueError(f"unknown installer {installer!r}")
@@ -66,6 +70,7 @@ def render_dockerfile(
         *_apt_step(spec.system_packages),
         *(["COPY uv /usr/local/bin/uv"] if installer == "uv" else []),
         f"COPY {req} /opt/qrepro/build/{req}",
+        *(["COPY wheels/ /opt/qrepro/build/wheels/"] if spec.wheels else []),
     ]
     if forward_ca:
         lines.append(f"COPY ca.crt {CA_PATH}")
@@ -73,7 +78,7 @@ def render_dockerfile(
         "RUN python3 -c \"import sys; v='%d.%d' % sys.version_info[:2]; "
         f"assert v == '{spec.python_minor}', "
         f"'base image has Python ' + v + ', the deposit pins {spec.python_minor}'\"",
-        _install_step(installer, cert, f"/opt/qrepro/build/{req}"),
+        _install_step(installer, cert, f"/opt/qrepro/build/{req}", _wheel_paths(spec)),
         *[f"COPY agent/{name} {AGENT}/{name}" for name in AGENT_FILES],
         "ENV PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1",
         f'CMD ["{VENV}/bin/python", "{AGENT}/replay.py", "/work/job.json", "/work/result.json"]',

@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.qdata import Environment
 from runners.base import AGENT_DIR
 
 AGENT_FILES = ("replay.py", "aer_noise.py")
@@ -26,6 +27,8 @@ class EnvSpec:
     system_packages: tuple[str, ...] = ()
     lock: str | None = None
     gpu: bool = False
+    #: vendored wheels: (file name, sha256); the files come from the deposit
+    wheels: tuple[tuple[str, str], ...] = ()
 
     @property
     def python_minor(self) -> str:
@@ -54,5 +57,13 @@ def spec_digest(spec: EnvSpec, *extra: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def read_lock(root: Path, lock_file: str | None) -> str | None:
-    return (root / lock_file).read_text(encoding="utf-8") if lock_file else None
+def spec_from_environment(environment: Environment, root: Path, gpu: bool) -> EnvSpec:
+    """The spec of a manifest's environment section, reading lock file and wheels from root."""
+    from harness.deposit import file_sha256
+
+    lock = (root / environment.lock_file).read_text(encoding="utf-8") \
+        if environment.lock_file else None
+    wheels = tuple((Path(w).name, file_sha256(root / w)) for w in environment.wheels)
+    return EnvSpec(python=environment.python, requirements=tuple(environment.requirements),
+                   system_packages=tuple(environment.system_packages), lock=lock, gpu=gpu,
+                   wheels=wheels)
