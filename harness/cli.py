@@ -87,9 +87,10 @@ def runner_options(func: Any) -> Any:
             "--runner",
             default="local",
             show_default=True,
-            type=click.Choice(["local", "docker", "auto"]),
-            help="local: harness's Python; docker: sandboxed container; auto: docker "
-            "when an engine answers, else local.",
+            type=click.Choice(["local", "host", "docker", "auto"]),
+            help="local: isolated venv built with uv from the deposit's pins; host: the "
+            "harness's own Python (fast, pins not installed); docker: sandboxed container; "
+            "auto: docker when an engine answers, else local.",
         ),
         click.option(
             "--device",
@@ -118,6 +119,11 @@ def runner_options(func: Any) -> Any:
             default="uv",
             show_default=True,
             help="Installer used inside the image.",
+        ),
+        click.option(
+            "--rebuild",
+            is_flag=True,
+            help="Build the image again even if one exists for this environment.",
         ),
         click.option(
             "--network", default="none", show_default=True, help="Container network at run time."
@@ -156,6 +162,7 @@ def _runner_options(kw: dict[str, Any]) -> Any:
         base_image=kw["base_image"],
         forward_ca=kw["forward_ca"],
         installer=kw["installer"],
+        rebuild=kw["rebuild"],
         sandbox=sandbox,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from runners.local import tail
 from runners.sandbox import Sandbox
 
 IMAGE_REPO = "qrepro-env"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 ENGINE_HELP = (
     "start one (`dockerd &`, or `systemctl start docker`), or evaluate with "
@@ -71,9 +73,11 @@ class DockerRunner(Runner):
         gpu: bool = False,
         client: Any = None,
         installer: str = "uv",
+        rebuild: bool = False,
     ) -> None:
         self.base_image = base_image
         self.installer = installer
+        self.rebuild = rebuild
         self.sandbox = sandbox or Sandbox()
         self.forward_ca = forward_ca
         self.gpu = gpu
@@ -98,7 +102,19 @@ class DockerRunner(Runner):
             spec, base, forward_ca=self.forward_ca is not None, installer=self.installer
         )
 
+    def check_gpu(self) -> None:
+        """An explicit GPU request needs the engine's NVIDIA runtime: say so before building."""
+        runtimes = self.client.info().get("Runtimes") or {}
+        if "nvidia" not in runtimes:
+            raise RunnerUnavailable(
+                "GPU requested but the Docker engine has no NVIDIA runtime (runtimes: "
+                f"{', '.join(sorted(runtimes)) or 'none'}); install nvidia-container-toolkit on "
+                "a host with an NVIDIA GPU, or use --device auto / CPU"
+            )
+
     def prepare(self, environment: Environment, deposit_root: Path, workdir: Path) -> None:
+        if self.gpu:
+            self.check_gpu()
         spec = self.spec_for(environment, deposit_root)
         self._wheel_files = [deposit_root / w for w in environment.wheels]
         base = self.base_image or f"python:{spec.python_minor}-slim"
@@ -109,7 +125,7 @@ class DockerRunner(Runner):
         self.record = BuildRecord(
             tag=tag, base_image=base, base_image_id=base_id, dockerfile=dockerfile
         )
-        existing = self._find(tag)
+        existing = None if self.rebuild else self._find(tag)
         if existing is not None:
             self.record.image_id = existing.id
             self.record.build_log = [f"reused {tag} ({existing.id})"]
@@ -165,13 +181,15 @@ class DockerRunner(Runner):
                 rm=True,
                 forcerm=True,
                 network_mode="host",
+                nocache=self.rebuild,
                 decode=True,
                 labels={"org.qrepro.env": tag},
                 buildargs=forwarded_build_args(),
             )
             for chunk in stream:
                 if "stream" in chunk:
-                    log.extend(line for line in chunk["stream"].splitlines() if line.strip())
+                    text = _ANSI.sub("", chunk["stream"])
+                    log.extend(line for line in text.splitlines() if line.strip())
                 if "error" in chunk:
                     raise BuildError(
                         f"image build failed: {chunk['error'].strip()}; last lines: "

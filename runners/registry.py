@@ -1,6 +1,7 @@
 """Runner names -> factories, with the helpful error for unknown names.
 
-local   the agent in a subprocess of the harness's own Python (no isolation)
+local   the agent in an isolated uv virtual environment built from the deposit's pins
+host    the agent in a subprocess of the harness's own Python (fast, no isolation)
 docker  the agent in a sandboxed container built from the deposit's pins
 auto    docker when an engine answers, else local (the report says which, and why)
 """
@@ -16,6 +17,7 @@ from runners.base import Runner
 from runners.docker import DockerRunner, connect
 from runners.local import LocalRunner
 from runners.sandbox import Sandbox
+from runners.venv import VenvRunner
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,17 @@ class RunnerOptions:
     base_image: str | None = None
     forward_ca: Path | None = None
     installer: str = "uv"
+    rebuild: bool = False
     sandbox: Sandbox = field(default_factory=Sandbox)
 
 
-def _local(options: RunnerOptions) -> Runner:
+def _local(options: RunnerOptions, remarks: tuple[str, ...] = ()) -> Runner:
+    return VenvRunner(
+        gpu=options.device == "GPU", timeout_s=options.sandbox.timeout_s, remarks=remarks
+    )
+
+
+def _host(options: RunnerOptions) -> Runner:
     return LocalRunner(timeout_s=options.sandbox.timeout_s)
 
 
@@ -47,10 +56,7 @@ def _auto(options: RunnerOptions) -> Runner:
     try:
         client = connect()
     except RunnerUnavailable as exc:
-        return LocalRunner(
-            timeout_s=options.sandbox.timeout_s,
-            remarks=(f"runner auto: fell back to local: {exc.message}",),
-        )
+        return _local(options, (f"runner auto: fell back to local (a uv venv): {exc.message}",))
     runner = DockerRunner(
         base_image=options.base_image,
         sandbox=options.sandbox,
@@ -65,6 +71,7 @@ def _auto(options: RunnerOptions) -> Runner:
 
 RUNNERS: dict[str, Callable[[RunnerOptions], Runner]] = {
     "local": _local,
+    "host": _host,
     "docker": _docker,
     "auto": _auto,
 }

@@ -60,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--deposit", type=Path, default=ROOT / "benchmarks/deposits/ghz-noisy")
+    parser.add_argument("--no-docker", action="store_true", help="Skip the Docker benchmark.")
     args = parser.parse_args()
     bares: list[float] = []
     runs: list[dict[str, float]] = []
@@ -88,6 +89,19 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "perf.json").write_text(json.dumps(result, indent=2))
     print(f"results: {out / 'perf.json'}")
+    if not args.no_docker:
+        docker_benchmark()
+
+
+def docker_benchmark() -> None:
+    from harness.errors import RunnerUnavailable
+
+    try:
+        from benchmarks.perf.docker_build import main as docker_main
+
+        docker_main()
+    except RunnerUnavailable as exc:
+        print(f"docker build benchmark skipped: {exc.message}")
 
 
 if __name__ == "__main__":

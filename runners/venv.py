@@ -1,0 +1,283 @@
+"""Run the agent in an isolated virtual environment built with uv from the deposit's pins.
+
+The runner for authors without Docker. ``prepare()`` finds a host interpreter of the
+pinned Python minor version (``uv python find``; none -> RunnerUnavailable), then builds
+or reuses a venv keyed by the environment digest (spec + agent + the interpreter's
+``sys.version``). Cache layout, under ``$QREPRO_CACHE/venvs`` (default
+``~/.cache/qrepro/venvs``)::
+
+    <digest[:20]>/              a complete venv: bin/python, lib/, pyvenv.cfg,
+        qrepro-venv.json        marker: digest, spec, interpreter, creation time
+        qrepro-requirements.txt the requirements file that was installed
+    .build-<digest[:20]>-XXXX/  a build in progress (removed when it ends)
+
+A venv is built in a ``.build-*`` sibling and renamed into place only once complete, so a
+crashed or failed build never leaves a directory that a later prepare would reuse. uv's
+own package cache is kept (rebuilds take seconds); uv reads the host's index settings and
+``SSL_CERT_FILE`` from the environment. Execution is LocalRunner's, with the venv's python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.errors import BuildError, RunnerUnavailable
+from harness.qdata import Environment
+from runners.base import AgentCall
+from runners.dockerfile import requirements_text
+from runners.envspec import EnvSpec, spec_digest, spec_from_environment
+from runners.local import LocalRunner, tail
+
+CACHE_ENV = "QREPRO_CACHE"
+MARKER = "qrepro-venv.json"
+REQUIREMENTS = "qrepro-requirements.txt"
+BUILD_PREFIX = ".build-"
+KEY_LENGTH = 20
+LOG_LINES = 12
+STALE_BUILD_S = 24 * 3600.0
+_VERSION_CODE = "import sys; print(sys.version)"
+
+
+def default_cache_dir() -> Path:
+    """``$QREPRO_CACHE/venvs``, else ``~/.cache/qrepro/venvs``."""
+    root = os.environ.get(CACHE_ENV)
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "qrepro"
+    return base / "venvs"
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def is_complete(venv: Path) -> bool:
+    """A published venv: its marker is there and its interpreter still resolves."""
+    return (venv / MARKER).is_file() and venv_python(venv).exists()
+
+
+def _uv_bin() -> str:
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError) as exc:
+        raise RunnerUnavailable(
+            f"uv is not installed ({exc}): `pip install uv`, or use --runner host"
+        ) from exc
+
+
+def _clean_env() -> dict[str, str]:
+    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def run_uv(
+    args: list[str], timeout_s: float, merge: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run uv (stderr into ``.stdout`` when ``merge``). Raises BuildError on a timeout."""
+    command = [_uv_bin(), *args]
+    stderr = subprocess.STDOUT if merge else subprocess.PIPE
+    try:
+        return subprocess.run(
+            command, env=_clean_env(), stdout=subprocess.PIPE, stderr=stderr,
+            text=True, timeout=timeout_s, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(f"`uv {args[0]}` ran past the {timeout_s:g} s build timeout") from exc
+
+
+def find_interpreter(minor: str, timeout_s: float = 60.0) -> tuple[str, str]:
+    """(path, ``sys.version``) of a host interpreter for Python ``minor``."""
+    args = ["python", "find", "--system", "--no-python-downloads", minor]
+    found = run_uv(args, timeout_s, merge=False)
+    path = found.stdout.strip().splitlines()[-1:] if found.returncode == 0 else []
+    if not path:
+        raise RunnerUnavailable(
+            f"the deposit pins Python {minor}, and no Python {minor} interpreter was found on "
+            f"this host (uv: {tail(found.stderr, 3) or 'nothing found'}); install one (e.g. "
+            f"`uv python install {minor}`) or use --runner docker"
+        )
+    try:
+        probe = subprocess.run([path[0], "-c", _VERSION_CODE], capture_output=True, text=True,
+                               env=_clean_env(), timeout=timeout_s, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RunnerUnavailable(f"cannot run the Python {minor} interpreter {path[0]}: {exc}"
+                                ) from exc
+    return path[0], probe.stdout.strip()
+
+
+def require_gpu() -> None:
+    """Fail fast (before installing qiskit-aer-gpu) when no NVIDIA GPU answers."""
+    smi = shutil.which("nvidia-smi")
+    listed = ""
+    if smi is not None:
+        try:
+            listed = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30,
+                                    check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+    if "GPU" not in listed:
+        raise RunnerUnavailable(
+            "GPU requested but no NVIDIA GPU answers on this host (`nvidia-smi -L` lists "
+            "none); evaluate with --device CPU or --device auto"
+        )
+
+
+@dataclass(frozen=True)
+class VenvRecord:
+    """What prepare() did, for the report."""
+
+    path: str
+    digest: str
+    base_python: str
+    python_version: str
+    built: bool
+    build_s: float
+    log_tail: str = ""
+
+
+class VenvBuilder:
+    """Builds one venv for a spec into a cache directory, atomically."""
+
+    def __init__(self, cache_dir: Path, build_timeout_s: float) -> None:
+        self.cache_dir = cache_dir
+        self.build_timeout_s = build_timeout_s
+        self.log_tail = ""
+
+    def ensure(self, spec: EnvSpec, digest: str, base: str, wheels: list[Path]) -> bool:
+        """Make ``cache_dir/<key>`` a complete venv; True when this call built it."""
+        target = self.cache_dir / digest[:KEY_LENGTH]
+        if is_complete(target):
+            return False
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._sweep_stale()
+        if target.exists():  # published once, but its base interpreter has gone since
+            shutil.rmtree(target)
+        build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{target.name}-", dir=self.cache_dir))
+        try:
+            venv = build / "venv"
+            self._install(spec, base, wheels, venv)
+            write_marker(venv, spec, digest, base)
+            return self._publish(venv, target)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+
+    def _install(self, spec: EnvSpec, base: str, wheels: list[Path], venv: Path) -> None:
+        self._step("uv venv", ["venv", "--relocatable", "--no-python-downloads",
+                               "--python", base, str(venv)])
+        requirements = venv / REQUIREMENTS
+        requirements.write_text(requirements_text(spec), encoding="utf-8")
+        self._step("uv pip install", ["pip", "install", "--python", str(venv_python(venv)),
+                                      "-r", str(requirements), *map(str, wheels)])
+
+    def _step(self, what: str, args: list[str]) -> None:
+        proc = run_uv(args, self.build_timeout_s)
+        self.log_tail = tail(proc.stdout, LOG_LINES)
+        if proc.returncode != 0:
+            raise BuildError(
+                f"{what} failed (exit {proc.returncode}): {self.log_tail or '(no output)'}"
+            )
+
+    def _publish(self, venv: Path, target: Path) -> bool:
+        try:
+            venv.rename(target)
+        except OSError as exc:  # another process published the same venv first
+            if is_complete(target):
+                return False
+            raise BuildError(f"cannot move the built venv to {target}: {exc}") from exc
+        return True
+
+    def _sweep_stale(self) -> None:
+        """Remove build directories a killed process left behind (older than a day)."""
+        cutoff = time.time() - STALE_BUILD_S
+        for path in self.cache_dir.glob(f"{BUILD_PREFIX}*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue
+
+
+def write_marker(venv: Path, spec: EnvSpec, digest: str, base: str) -> None:
+    marker = {
+        "digest": digest,
+        "spec": asdict(spec),
+        "base_python": base,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    (venv / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+
+
+class VenvRunner(LocalRunner):
+    """LocalRunner in a uv venv built (or reused) from the deposit's pinned environment."""
+
+    name: ClassVar[str] = "local"
+
+    def __init__(
+        self,
+        cache_dir: Path | None = None,
+        gpu: bool = False,
+        timeout_s: float = 3600.0,
+        build_timeout_s: float = 1800.0,
+        remarks: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(timeout_s=timeout_s, remarks=remarks)
+        self.cache_dir = cache_dir
+        self.gpu = gpu
+        self.build_timeout_s = build_timeout_s
+        self.record: VenvRecord | None = None
+
+    def spec_for(self, environment: Environment, deposit_root: Path) -> EnvSpec:
+        return spec_from_environment(environment, deposit_root, self.gpu)
+
+    def prepare(self, environment: Environment, deposit_root: Path, workdir: Path) -> None:
+        spec = self.spec_for(environment, deposit_root)
+        if self.gpu:
+            require_gpu()
+        base, version = find_interpreter(spec.python_minor)
+        digest = spec_digest(spec, version)
+        builder = VenvBuilder(self.cache_dir or default_cache_dir(), self.build_timeout_s)
+        start = time.perf_counter()
+        built = builder.ensure(spec, digest, base, [deposit_root / w for w in environment.wheels])
+        venv = builder.cache_dir / digest[:KEY_LENGTH]
+        self.python = str(venv_python(venv))
+        self.record = VenvRecord(
+            path=str(venv), digest=digest, base_python=base, python_version=version,
+            built=built, build_s=round(time.perf_counter() - start, 3), log_tail=builder.log_tail,
+        )
+
+    def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
+        if self.record is None:
+            raise RunnerUnavailable("the local runner has no venv yet: call prepare() first")
+        return super().invoke_agent(deposit_root, workdir)
+
+    def notes(self) -> tuple[str, ...]:
+        if self.record is None:
+            return ()
+        how = "built" if self.record.built else "reused"
+        return (
+            "local runner: ran in an isolated virtual environment installed with uv from the "
+            f"deposit's pins ({how}: {self.record.path})",
+        )
+
+    def details(self) -> dict[str, Any]:
+        if self.record is None:
+            return {}
+        r = self.record
+        return {
+            "venv": r.path,
+            "venv_built": r.built,
+            "venv_digest": r.digest,
+            "base_python": r.base_python,
+            "base_python_version": r.python_version,
+            "prepare_s": r.build_s,
+            **({"build_log_tail": r.log_tail} if r.built else {}),
+        }
