@@ -34,6 +34,7 @@ bench: $(STAMP)
 
 deposits: $(STAMP)
 	$(BIN)/python benchmarks/deposits/generate_ghz.py
+	$(BIN)/python benchmarks/deposits/generate_hostile.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

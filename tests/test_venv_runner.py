@@ -136,11 +136,10 @@ def test_interrupted_build_is_never_reused(cache: Path, tiny: tuple[Environment,
     def crash(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(venv_module, "write_marker", crash)
-    with pytest.raises(KeyboardInterrupt):
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(venv_module, "write_marker", crash)
         VenvRunner().prepare(env, root, tmp_path)
     assert list(cache.iterdir()) == []
-    monkeypatch.undo()
     runner = VenvRunner()
     runner.prepare(env, root, tmp_path)
     assert runner.record is not None and runner.record.built

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.deposit import snapshot
 from harness.models import Report
 from harness.pipeline import Options, evaluate
@@ -80,3 +82,34 @@ def test_sleeper_is_killed_at_the_timeout(docker_runner: Callable[..., DockerRun
     assert f"{timeout_s:g} s" in report.error.message
     assert report.badges.functional is False
     assert report.timings["execute"] < timeout_s + 30
+
+
+def test_generator_is_deterministic_and_the_wheel_valid(tmp_path: Path) -> None:
+    """Regenerating gives the committed bytes; the wheel's RECORD matches its members."""
+    import base64
+    import hashlib
+    import importlib.metadata
+    import zipfile
+
+    from benchmarks.deposits.generate_ghz import PINNED
+    from benchmarks.deposits.generate_hostile import DIST_INFO, MODES, WHEEL_PATH, main
+
+    text = (DEPOSITS / "hostile-escape" / "qdata.yaml").read_text()
+    if any(f"{p}=={importlib.metadata.version(p)}" not in text for p in PINNED):
+        pytest.skip("installed versions differ from the pinned ones: the files would differ")
+    main(tmp_path)
+    for mode in MODES:
+        name = f"hostile-{mode}"
+        assert snapshot(tmp_path / name) == snapshot(DEPOSITS / name), name
+        with zipfile.ZipFile(DEPOSITS / name / WHEEL_PATH) as whl:
+            assert whl.namelist() == sorted(whl.namelist())
+            assert f'MODE = "{mode}"' in whl.read("hostile_probe/__init__.py").decode()
+            record = whl.read(f"{DIST_INFO}/RECORD").decode().splitlines()
+            for line in record:
+                path, digest, size = line.rsplit(",", 2)
+                if path == f"{DIST_INFO}/RECORD":
+                    continue
+                data = whl.read(path)
+                want = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                assert (digest, int(size)) == (f"sha256={want.decode()}", len(data)), path
+            assert {line.split(",")[0] for line in record} == set(whl.namelist())
