@@ -41,6 +41,7 @@ from harness.validate import validate
 from harness.versions import version_findings
 from reports import write_reports
 from runners.base import Runner
+from runners.untrusted import fresh_dir
 
 WORK_DIR = "work"
 
@@ -145,7 +146,7 @@ def _run(
     with clock.phase("validate"):
         validation = validate(deposit, manifest, today)
         state.findings = validation.findings
-    workdir = out_dir / WORK_DIR
+    workdir = fresh_dir(out_dir / WORK_DIR)  # nothing a previous run left is trusted
     with clock.phase("prepare"):
         prepared = prepare_jobs(deposit, manifest, validation, workdir)
         state.findings = (*validation.findings, *prepared.findings)

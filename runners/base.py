@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from harness.errors import AgentError, RunnerUnavailable
 from harness.models import CircuitRun, Execution, JobSpec, RunEnvironment
 from harness.qdata import Environment
+from runners.untrusted import read_text, write_text
 
 AGENT_DIR = Path(__file__).parent / "agent"
 AGENT_ENTRY = "replay.py"
@@ -74,7 +75,7 @@ class Runner(ABC):
         (workdir / RESULT_FILE).unlink(missing_ok=True)
         seen_root, seen_work = self.agent_paths(deposit_root, workdir)
         payload = job.model_dump(mode="json") | {"deposit_root": seen_root, "work_dir": seen_work}
-        (workdir / JOB_FILE).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        write_text(workdir / JOB_FILE, json.dumps(payload, indent=1))
         start = time.perf_counter()
         call = self.invoke_agent(deposit_root, workdir)
         wall = time.perf_counter() - start
@@ -96,15 +97,15 @@ class Runner(ABC):
 
     def _read_result(self, workdir: Path, call: AgentCall, wall: float) -> Execution:
         path = workdir / RESULT_FILE
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise AgentError(
                 f"the agent exited with status {call.status} and wrote no result; "
                 f"last lines: {call.log_tail or '(none)'}",
                 file=str(workdir / LOG_FILE),
             )
         try:
-            data: Any = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
+            data: Any = json.loads(read_text(path))
+        except ValueError as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
             raise AgentError(f"unreadable agent result: {exc}", file=str(path)) from exc
         if not isinstance(data, dict):
             raise AgentError(

@@ -10,6 +10,7 @@ The docker SDK is only touched here; its exceptions become BuildError / RunnerUn
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -25,8 +26,10 @@ from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
 from runners.envspec import AGENT_FILES, EnvSpec, spec_digest, spec_from_environment
 from runners.local import tail
 from runners.sandbox import Sandbox
+from runners.untrusted import write_text
 
 IMAGE_REPO = "qrepro-env"
+LOG_TAIL_LINES = 5000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 ENGINE_HELP = (
@@ -224,19 +227,22 @@ class DockerRunner(Runner):
         try:
             return self._wait(container, workdir)
         finally:
-            container.remove(force=True)
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
 
     def _wait(self, container: Any, workdir: Path) -> AgentCall:
+        import docker
         import requests
 
         timed_out = False
         try:
             status = int(container.wait(timeout=self.sandbox.timeout_s)["StatusCode"])
         except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
-            container.kill()
+            with contextlib.suppress(docker.errors.APIError):  # it may have just exited
+                container.kill()
             timed_out, status = True, 137
-        logs = container.logs().decode("utf-8", errors="replace")
-        (workdir / LOG_FILE).write_text(logs, encoding="utf-8")
+        logs = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")
+        write_text(workdir / LOG_FILE, logs)  # never through a link the container planted
         container.reload()
         if timed_out:
             raise AgentError(

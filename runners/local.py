@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from harness.errors import AgentError, RunnerUnavailable
 from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, LOG_FILE, RESULT_FILE, AgentCall, Runner
+from runners.untrusted import read_text
 
 TAIL_LINES = 20
 
@@ -24,7 +25,7 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
 
 
 class LocalRunner(Runner):
-    name: ClassVar[str] = "local"
+    name: ClassVar[str] = "host"
 
     def __init__(
         self, python: str | None = None, timeout_s: float = 3600.0, remarks: tuple[str, ...] = ()
@@ -52,7 +53,8 @@ class LocalRunner(Runner):
         env["PYTHONHASHSEED"] = "0"
         log = workdir / LOG_FILE
         try:
-            with log.open("w", encoding="utf-8") as fh:
+            log.unlink(missing_ok=True)
+            with log.open("x", encoding="utf-8") as fh:
                 proc = subprocess.run(
                     command,
                     cwd=workdir,
@@ -72,5 +74,5 @@ class LocalRunner(Runner):
             raise AgentError(
                 f"the agent ran past the {self.timeout_s:g} s timeout and was killed", file=str(log)
             ) from exc
-        text = log.read_text(encoding="utf-8", errors="replace")
+        text = read_text(log)
         return AgentCall(status=proc.returncode, log_tail=tail(text))

@@ -66,6 +66,8 @@ class Sandbox:
             },
             "working_dir": WORK_MOUNT,
             "environment": {"HOME": "/tmp", "PYTHONHASHSEED": "0"},
+            # bounded logs: a deposit printing in a loop cannot fill the host's disk
+            "log_config": {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"}},
         }
         return kwargs
 
@@ -75,4 +77,4 @@ class Sandbox:
         if os.geteuid() != 0:
             return
         for path in (workdir, *workdir.rglob("*")):
-            os.chown(path, uid, gid)
+            os.chown(path, uid, gid, follow_symlinks=False)

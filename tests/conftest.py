@@ -85,6 +85,14 @@ def build_deposit(root: Path, manifest: dict[str, Any] | None = None,
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_venv_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The local runner's venvs go to a per-session cache, not the user's."""
+    import os
+
+    os.environ.setdefault("QREPRO_CACHE", str(tmp_path_factory.mktemp("qrepro-cache")))
+
+
 @pytest.fixture
 def make_deposit(tmp_path: Path) -> Callable[..., Path]:
     def make(manifest: dict[str, Any] | None = None, files: dict[str, str | bytes] | None = None,

@@ -67,7 +67,7 @@ def test_local_runner_end_to_end(deposit: Path, tmp_path: Path) -> None:
     workdir = tmp_path / "work"
     execution = LocalRunner().execute(JobSpec(circuits=(circuit_job(),)), deposit, workdir)
     env = execution.environment
-    assert env.runner == "local"
+    assert env.runner == "host"
     assert {"qiskit", "qiskit-aer"} <= set(env.packages)
     assert env.python and env.device == "CPU"
     assert any("harness's own Python environment" in note for note in env.notes)
@@ -217,12 +217,12 @@ def test_fake_runner_receives_jobs_and_returns_runs(deposit: Path, tmp_path: Pat
 
 
 def test_registry_unknown_runner() -> None:
-    expected = "runner 'k8s' not found; available: auto, docker, local"
+    expected = "runner 'k8s' not found; available: auto, docker, host, local"
     with pytest.raises(RegistryError, match=re.escape(expected)):
         get_runner("k8s")
 
 
-def test_registry_builds_local_runner_with_options() -> None:
-    runner = get_runner("local", RunnerOptions(sandbox=Sandbox(timeout_s=12.0)))
+def test_registry_builds_host_runner_with_options() -> None:
+    runner = get_runner("host", RunnerOptions(sandbox=Sandbox(timeout_s=12.0)))
     assert isinstance(runner, LocalRunner)
     assert runner.timeout_s == 12.0 and runner.python == sys.executable
