@@ -67,7 +67,7 @@ def test_sandbox_defaults_are_safe(tmp_path: Path) -> None:
 
 def test_engine_not_running_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    with pytest.raises(RunnerUnavailable, match="start one .*--runner local.*--runner auto"):
+    with pytest.raises(RunnerUnavailable, match=r"start one .*--runner local.*--runner auto"):
         connect()
 
 
