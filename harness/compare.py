@@ -29,22 +29,17 @@ sentence of evidence. The tests, with o = reproduced, c = claimed:
   10-qubit counts with 500 + 500 shots it raised false alarms in ~100% of trials at
   alpha 0.01 (an empirical distribution is more concentrated than the truth, so its
   resampled pairs look too alike); the permutation test held 1%.
-* Repeated trials (test ``tost``): two one-sided t-tests of H0: mu <= c - m and
-  H0: mu >= c + m, with t_L = (xbar - c + m) / se, t_U = (xbar - c - m) / se,
-  se = s / sqrt(n), df = n - 1; p = max(p_L, p_U); equivalence (pass) iff p < alpha.
-  Power at mu = c and sigma = s (exact, integrating over the chi-square law of s):
-  power = int_0^{u*} [2 Phi(delta - t_crit sqrt(u / df)) - 1] f_chi2(u; df) du with
-  delta = m sqrt(n) / s, t_crit = t_{1-alpha, df}, u* = df (delta / t_crit)^2.
+* Repeated trials: see :mod:`harness.trials`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import stats
 
 from harness.errors import ComparisonError
 from harness.metrics import (
@@ -63,7 +58,6 @@ from harness.qdata import (
     ExactTolerance,
     RelativeTolerance,
     ShotNoiseTolerance,
-    Spread,
 )
 
 EPS = 1e-12
@@ -76,17 +70,17 @@ BootStatistic = Literal["tvd", "infidelity"]
 _ROW_CELLS = 4_000_000  # bootstrap rows are drawn in chunks of at most this many cells
 
 
-def _fmt(x: float) -> str:
+def fmt(x: float) -> str:
     if x == 0 or 1e-3 <= abs(x) < 1e4:
         return f"{x:.4f}"
     return f"{x:.4g}"
 
 
-def _slack(*values: float) -> float:
+def slack(*values: float) -> float:
     return EPS * max(1.0, *(abs(v) for v in values))
 
 
-def _error(test: str, evidence: str, **fields: Any) -> Comparison:
+def error_comparison(test: str, evidence: str, **fields: Any) -> Comparison:
     return Comparison(verdict="error", test=test, evidence=evidence, **fields)
 
 
@@ -95,23 +89,27 @@ def _error(test: str, evidence: str, **fields: Any) -> Comparison:
 
 def _scalar_threshold(claimed: float, tolerance: ScalarTolerance) -> tuple[float, str]:
     if isinstance(tolerance, AbsoluteTolerance):
-        return tolerance.value, f"the absolute tolerance {_fmt(tolerance.value)}"
+        return tolerance.value, f"the absolute tolerance {fmt(tolerance.value)}"
     if isinstance(tolerance, RelativeTolerance):
         limit = tolerance.value * abs(claimed)
-        return limit, f"the relative tolerance {tolerance.value:.4g} x |claimed| = {_fmt(limit)}"
+        return limit, f"the relative tolerance {tolerance.value:.4g} x |claimed| = {fmt(limit)}"
     return 0.0, "the exact tolerance"
 
 
 def compare_scalar(observed: float, claimed: float, tolerance: AnyTolerance) -> Comparison:
     """|observed - claimed| against an absolute, relative (or exact) tolerance."""
     if not isinstance(tolerance, AbsoluteTolerance | RelativeTolerance | ExactTolerance):
-        return _error("threshold", f"a {tolerance.kind} tolerance does not apply to a scalar")
+        return error_comparison(
+            "threshold", f"a {tolerance.kind} tolerance does not apply to a scalar"
+        )
     test = "exact" if isinstance(tolerance, ExactTolerance) else "threshold"
     if not (math.isfinite(observed) and math.isfinite(claimed)):
-        return _error(test, f"reproduced value {observed} or claim {claimed} is not finite")
+        return error_comparison(
+            test, f"reproduced value {observed} or claim {claimed} is not finite"
+        )
     diff = observed - claimed
     limit, what = _scalar_threshold(claimed, tolerance)
-    ok = abs(diff) <= limit + _slack(observed, claimed)
+    ok = abs(diff) <= limit + slack(observed, claimed)
     verb = "is within" if ok else "exceeds"
     return Comparison(
         verdict="pass" if ok else "fail",
@@ -122,8 +120,8 @@ def compare_scalar(observed: float, claimed: float, tolerance: AnyTolerance) -> 
         statistic="|difference|",
         statistic_value=abs(diff),
         threshold=limit,
-        evidence=f"reproduced {_fmt(observed)} vs claimed {_fmt(claimed)}: "
-        f"difference {_fmt(diff)} {verb} {what}",
+        evidence=f"reproduced {fmt(observed)} vs claimed {fmt(claimed)}: "
+        f"difference {fmt(diff)} {verb} {what}",
     )
 
 
@@ -158,7 +156,7 @@ def compare_scalar_shot_noise(
     keys = [k for k, n in observed_counts.items() if n > 0]
     counts = np.array([observed_counts[k] for k in keys], dtype=float)
     if counts.sum() <= 0 or shots_claimed < 1:
-        return _error(test, "no shots to estimate the shot noise from")
+        return error_comparison(test, "no shots to estimate the shot noise from")
     shots = int(counts.sum())
     rng = np.random.default_rng(seed)
     try:
@@ -166,7 +164,7 @@ def compare_scalar_shot_noise(
         mean_obs, se_obs = _resample(keys, counts, shots, metric_fn, n_boot, rng)
         mean_claim, se_claim = _resample(keys, counts, shots_claimed, metric_fn, n_boot, rng)
     except ComparisonError as exc:
-        return _error(test, exc.message)
+        return error_comparison(test, exc.message)
     noise = {
         "se_observed": se_obs,
         "se_claimed": se_claim,
@@ -192,10 +190,10 @@ def _shot_noise_verdict(
     se = math.hypot(noise["se_observed"], noise["se_claimed"])
     z_crit = float(stats.norm.ppf(1 - alpha / 2))
     limit = z_crit * se
-    ok = excess <= limit + _slack(observed, claimed)
+    ok = excess <= limit + slack(observed, claimed)
     z, p = _z_and_p(excess, se, ok)
     verb = "is within" if ok else "exceeds"
-    shift = f" after a bias shift of {_fmt(noise['bias_shift'])}" if noise["bias_shift"] else ""
+    shift = f" after a bias shift of {fmt(noise['bias_shift'])}" if noise["bias_shift"] else ""
     return Comparison(
         verdict="pass" if ok else "fail",
         test="shot-noise-z",
@@ -207,8 +205,8 @@ def _shot_noise_verdict(
         threshold=limit,
         p_value=p,
         alpha=alpha,
-        evidence=f"reproduced {_fmt(observed)} vs claimed {_fmt(claimed)}: difference "
-        f"{_fmt(diff)}{shift} {verb} the shot-noise allowance {_fmt(limit)} "
+        evidence=f"reproduced {fmt(observed)} vs claimed {fmt(claimed)}: difference "
+        f"{fmt(diff)}{shift} {verb} the shot-noise allowance {fmt(limit)} "
         f"(z = {z:.2f}, p = {p:.3g}, alpha {alpha:g})",
         details={**noise, "z": z, "z_critical": z_crit},
     )
@@ -291,7 +289,7 @@ def _not_identical(x: np.ndarray, y: np.ndarray) -> Comparison:
         statistic_value=t,
         threshold=0.0,
         evidence=f"reproduced counts differ from the recorded counts in "
-        f"{details['outcomes_differing']} of {len(x)} outcomes (TVD {_fmt(t)}); "
+        f"{details['outcomes_differing']} of {len(x)} outcomes (TVD {fmt(t)}); "
         "the claim requires identical counts",
         details=details,
     )
@@ -312,7 +310,7 @@ def _distance(keys: list[str], x: np.ndarray, y: np.ndarray, tol: DistanceTolera
     p = probabilities(dict(zip(keys, x.tolist(), strict=True)))
     q = probabilities(dict(zip(keys, y.tolist(), strict=True)))
     value = _DISTANCES[tol.statistic](p, q)
-    ok = value <= tol.value + _slack(value, tol.value)
+    ok = value <= tol.value + slack(value, tol.value)
     verb = "is within" if ok else "exceeds"
     return Comparison(
         verdict="pass" if ok else "fail",
@@ -320,8 +318,8 @@ def _distance(keys: list[str], x: np.ndarray, y: np.ndarray, tol: DistanceTolera
         statistic=tol.statistic,
         statistic_value=value,
         threshold=tol.value,
-        evidence=f"{tol.statistic} between reproduced and recorded counts is {_fmt(value)}, "
-        f"which {verb} the stated distance {_fmt(tol.value)}",
+        evidence=f"{tol.statistic} between reproduced and recorded counts is {fmt(value)}, "
+        f"which {verb} the stated distance {fmt(tol.value)}",
         details=_counts_details(x, y),
     )
 
@@ -343,9 +341,9 @@ def _bootstrap_test(
         threshold=limit,
         p_value=p,
         alpha=alpha,
-        evidence=f"{which} {_fmt(observed)} between reproduced and recorded counts is "
+        evidence=f"{which} {fmt(observed)} between reproduced and recorded counts is "
         f"{verdict} shot noise (permutation p = {p:.3g}, alpha {alpha:g}; "
-        f"{1 - alpha:.0%} of same-distribution pairs reach {_fmt(limit)})",
+        f"{1 - alpha:.0%} of same-distribution pairs reach {fmt(limit)})",
         details={**_counts_details(x, y), "n_boot": n_boot, "seed": seed},
     )
 
@@ -374,7 +372,7 @@ def compare_counts(
     try:
         keys, x, y = _align_counts(observed, claimed)
     except ComparisonError as exc:
-        return _error("exact", exc.message)
+        return error_comparison("exact", exc.message)
     if np.array_equal(x, y):
         return _identical(x, y)
     if isinstance(tolerance, ExactTolerance):
@@ -384,156 +382,8 @@ def compare_counts(
     if isinstance(tolerance, ShotNoiseTolerance):
         which = _BOOT_TESTS.get(test)
         if which is None:
-            return _error(str(test), f"test '{test}' does not apply to a shot-noise tolerance")
+            return error_comparison(
+                str(test), f"test '{test}' does not apply to a shot-noise tolerance"
+            )
         return _bootstrap_test(x, y, which, tolerance.alpha, n_boot, seed)
-    return _error("threshold", f"a {tolerance.kind} tolerance does not apply to counts")
-
-
-# --- repeated trials (TOST) -----------------------------------------------------------
-
-
-def spread_to_sd(spread: Spread) -> float:
-    """The sample sd behind a stated spread: sd as is, se * sqrt(n), ci half-width / t * sqrt(n)."""
-    if spread.kind == "sd":
-        return spread.value
-    if spread.kind == "se":
-        return spread.value * math.sqrt(spread.n)
-    if spread.n < 2:
-        raise ComparisonError("a confidence interval over one trial gives no sd")
-    t = float(stats.t.ppf((1 + spread.level) / 2, spread.n - 1))
-    return spread.value / t * math.sqrt(spread.n)
-
-
-def tost_power(sd: float, n: int, margin: float, alpha: float = 0.05) -> float:
-    """Power of the one-sample TOST when the true mean equals the claim and sigma = sd."""
-    if n < 2 or margin <= 0:
-        return 0.0
-    if sd <= 0:
-        return 1.0
-    df = n - 1
-    delta = margin * math.sqrt(n) / sd
-    t_crit = float(stats.t.ppf(1 - alpha, df))
-    upper = df * (delta / t_crit) ** 2
-
-    def integrand(u: float) -> float:
-        inner = 2.0 * stats.norm.cdf(delta - t_crit * math.sqrt(u / df)) - 1.0
-        return float(inner * stats.chi2.pdf(u, df))
-
-    value, _ = integrate.quad(integrand, 0.0, upper, limit=200)
-    return float(min(max(value, 0.0), 1.0))
-
-
-def tost_one_sample(
-    values: Sequence[float],
-    claimed: float,
-    margin: float,
-    alpha: float = 0.05,
-    step: float | None = None,
-) -> Comparison:
-    """TOST equivalence of the mean of repeated trials (e.g. seeds) with the claim +/- margin."""
-    data = np.asarray(values, dtype=float)
-    if data.size < 2:
-        return _error("tost", f"TOST needs at least two trials, got {data.size}")
-    if not np.all(np.isfinite(data)):
-        return _error("tost", "a reproduced trial value is not finite")
-    return tost_from_summary(
-        float(data.mean()), float(data.std(ddof=1)), int(data.size), claimed, margin, alpha, step
-    )
-
-
-def _tost_pvalues(mean: float, sd: float, n: int, low: float, high: float) -> dict[str, float]:
-    df = n - 1
-    se = sd / math.sqrt(n)
-    if se == 0:
-        inside = low < mean < high
-        t_l = math.inf if mean > low else -math.inf
-        t_u = -math.inf if mean < high else math.inf
-        p = 0.0 if inside else 1.0
-        return {"t_lower": t_l, "t_upper": t_u, "p_lower": p, "p_upper": p, "se": 0.0, "df": df}
-    t_l, t_u = (mean - low) / se, (mean - high) / se
-    return {
-        "t_lower": t_l,
-        "t_upper": t_u,
-        "p_lower": float(stats.t.sf(t_l, df)),
-        "p_upper": float(stats.t.cdf(t_u, df)),
-        "se": se,
-        "df": df,
-    }
-
-
-def _tost_check(sd: float, n: int, margin: float, alpha: float, step: float | None) -> str | None:
-    if n < 2:
-        return f"TOST needs at least two trials, got {n}"
-    if not (math.isfinite(sd) and sd >= 0):
-        return f"the standard deviation {sd} is not a finite non-negative number"
-    if not 0 < alpha < 0.5:
-        return f"alpha {alpha} is outside (0, 0.5)"
-    if step is not None and margin < step - _slack(step):
-        return (
-            f"tolerance below one step of the metric: unattainable "
-            f"(margin {_fmt(margin)} < step {_fmt(step)})"
-        )
-    if margin <= 0:
-        return "the equivalence margin must be positive"
-    return None
-
-
-def tost_from_summary(
-    mean: float,
-    sd: float,
-    n: int,
-    claimed: float,
-    margin: float,
-    alpha: float = 0.05,
-    step: float | None = None,
-) -> Comparison:
-    """TOST from the mean, sample sd (ddof=1) and number of trials alone."""
-    problem = _tost_check(sd, n, margin, alpha, step)
-    if problem is not None:
-        return _error("tost", problem, observed=mean, claimed=claimed, alpha=alpha)
-    t = _tost_pvalues(mean, sd, n, claimed - margin, claimed + margin)
-    p = max(t["p_lower"], t["p_upper"])
-    power = tost_power(sd, n, margin, alpha)
-    ok = p < alpha
-    return Comparison(
-        verdict="pass" if ok else "fail",
-        test="tost",
-        observed=mean,
-        claimed=claimed,
-        difference=mean - claimed,
-        statistic="t_min",
-        statistic_value=min(t["t_lower"], -t["t_upper"]),
-        p_value=p,
-        alpha=alpha,
-        power=power,
-        evidence=_tost_evidence(mean, sd, n, claimed, margin, alpha, p, power, ok),
-        details={
-            **t,
-            "margin": margin,
-            "sd": sd,
-            "n": n,
-            "t_critical": float(stats.t.ppf(1 - alpha, n - 1)),
-        },
-    )
-
-
-def _tost_evidence(
-    mean: float,
-    sd: float,
-    n: int,
-    claimed: float,
-    margin: float,
-    alpha: float,
-    p: float,
-    power: float,
-    ok: bool,
-) -> str:
-    head = f"mean {_fmt(mean)} (sd {_fmt(sd)}, n {n}) vs claimed {_fmt(claimed)}: "
-    within = f"within +/-{_fmt(margin)}"
-    if ok:
-        result = f"equivalent {within} (TOST p = {p:.3g} < alpha {alpha:g}"
-    else:
-        result = f"equivalence {within} not shown (TOST p = {p:.3g} >= alpha {alpha:g}"
-    if power < 0.8:
-        return f"{head}{result}; low power: an honest claim passes only {power:.0%} of the time)"
-    return f"{head}{result}; power {power:.2f})"
+    return error_comparison("threshold", f"a {tolerance.kind} tolerance does not apply to counts")

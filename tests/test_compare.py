@@ -14,10 +14,6 @@ from harness.compare import (
     compare_scalar,
     compare_scalar_shot_noise,
     permutation_null,
-    spread_to_sd,
-    tost_from_summary,
-    tost_one_sample,
-    tost_power,
 )
 from harness.errors import ComparisonError
 from harness.metrics import bind_metric
@@ -29,6 +25,7 @@ from harness.qdata import (
     ShotNoiseTolerance,
     Spread,
 )
+from harness.trials import spread_to_sd, tost_from_summary, tost_one_sample, tost_power
 
 
 def absolute(value: float) -> AbsoluteTolerance:

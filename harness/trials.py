@@ -1,0 +1,169 @@
+"""Repeated-trial claims: equivalence tests (TOST) and their power (pure, no I/O).
+
+Test ``tost``: two one-sided t-tests of H0: mu <= c - m and
+  H0: mu >= c + m, with t_L = (xbar - c + m) / se, t_U = (xbar - c - m) / se,
+  se = s / sqrt(n), df = n - 1; p = max(p_L, p_U); equivalence (pass) iff p < alpha.
+  Power at mu = c and sigma = s (exact, integrating over the chi-square law of s):
+  power = int_0^{u*} [2 Phi(delta - t_crit sqrt(u / df)) - 1] f_chi2(u; df) du with
+  delta = m sqrt(n) / s, t_crit = t_{1-alpha, df}, u* = df (delta / t_crit)^2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import integrate, stats
+
+from harness.compare import error_comparison, fmt, slack
+from harness.errors import ComparisonError
+from harness.models import Comparison
+from harness.qdata import Spread
+
+
+def spread_to_sd(spread: Spread) -> float:
+    """The sample sd behind a stated spread: sd as is, se * sqrt(n), ci half-width / t * sqrt(n)."""
+    if spread.kind == "sd":
+        return spread.value
+    if spread.kind == "se":
+        return spread.value * math.sqrt(spread.n)
+    if spread.n < 2:
+        raise ComparisonError("a confidence interval over one trial gives no sd")
+    t = float(stats.t.ppf((1 + spread.level) / 2, spread.n - 1))
+    return spread.value / t * math.sqrt(spread.n)
+
+
+def tost_power(sd: float, n: int, margin: float, alpha: float = 0.05) -> float:
+    """Power of the one-sample TOST when the true mean equals the claim and sigma = sd."""
+    if n < 2 or margin <= 0:
+        return 0.0
+    if sd <= 0:
+        return 1.0
+    df = n - 1
+    delta = margin * math.sqrt(n) / sd
+    t_crit = float(stats.t.ppf(1 - alpha, df))
+    upper = df * (delta / t_crit) ** 2
+
+    def integrand(u: float) -> float:
+        inner = 2.0 * stats.norm.cdf(delta - t_crit * math.sqrt(u / df)) - 1.0
+        return float(inner * stats.chi2.pdf(u, df))
+
+    value, _ = integrate.quad(integrand, 0.0, upper, limit=200)
+    return float(min(max(value, 0.0), 1.0))
+
+
+def tost_one_sample(
+    values: Sequence[float],
+    claimed: float,
+    margin: float,
+    alpha: float = 0.05,
+    step: float | None = None,
+) -> Comparison:
+    """TOST equivalence of the mean of repeated trials (e.g. seeds) with the claim +/- margin."""
+    data = np.asarray(values, dtype=float)
+    if data.size < 2:
+        return error_comparison("tost", f"TOST needs at least two trials, got {data.size}")
+    if not np.all(np.isfinite(data)):
+        return error_comparison("tost", "a reproduced trial value is not finite")
+    return tost_from_summary(
+        float(data.mean()), float(data.std(ddof=1)), int(data.size), claimed, margin, alpha, step
+    )
+
+
+def _tost_pvalues(mean: float, sd: float, n: int, low: float, high: float) -> dict[str, float]:
+    df = n - 1
+    se = sd / math.sqrt(n)
+    if se == 0:
+        inside = low < mean < high
+        t_l = math.inf if mean > low else -math.inf
+        t_u = -math.inf if mean < high else math.inf
+        p = 0.0 if inside else 1.0
+        return {"t_lower": t_l, "t_upper": t_u, "p_lower": p, "p_upper": p, "se": 0.0, "df": df}
+    t_l, t_u = (mean - low) / se, (mean - high) / se
+    return {
+        "t_lower": t_l,
+        "t_upper": t_u,
+        "p_lower": float(stats.t.sf(t_l, df)),
+        "p_upper": float(stats.t.cdf(t_u, df)),
+        "se": se,
+        "df": df,
+    }
+
+
+def _tost_check(sd: float, n: int, margin: float, alpha: float, step: float | None) -> str | None:
+    if n < 2:
+        return f"TOST needs at least two trials, got {n}"
+    if not (math.isfinite(sd) and sd >= 0):
+        return f"the standard deviation {sd} is not a finite non-negative number"
+    if not 0 < alpha < 0.5:
+        return f"alpha {alpha} is outside (0, 0.5)"
+    if step is not None and margin < step - slack(step):
+        return (
+            f"tolerance below one step of the metric: unattainable "
+            f"(margin {fmt(margin)} < step {fmt(step)})"
+        )
+    if margin <= 0:
+        return "the equivalence margin must be positive"
+    return None
+
+
+def tost_from_summary(
+    mean: float,
+    sd: float,
+    n: int,
+    claimed: float,
+    margin: float,
+    alpha: float = 0.05,
+    step: float | None = None,
+) -> Comparison:
+    """TOST from the mean, sample sd (ddof=1) and number of trials alone."""
+    problem = _tost_check(sd, n, margin, alpha, step)
+    if problem is not None:
+        return error_comparison("tost", problem, observed=mean, claimed=claimed, alpha=alpha)
+    t = _tost_pvalues(mean, sd, n, claimed - margin, claimed + margin)
+    p = max(t["p_lower"], t["p_upper"])
+    power = tost_power(sd, n, margin, alpha)
+    ok = p < alpha
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test="tost",
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        statistic="t_min",
+        statistic_value=min(t["t_lower"], -t["t_upper"]),
+        p_value=p,
+        alpha=alpha,
+        power=power,
+        evidence=_tost_evidence(mean, sd, n, claimed, margin, alpha, p, power, ok),
+        details={
+            **t,
+            "margin": margin,
+            "sd": sd,
+            "n": n,
+            "t_critical": float(stats.t.ppf(1 - alpha, n - 1)),
+        },
+    )
+
+
+def _tost_evidence(
+    mean: float,
+    sd: float,
+    n: int,
+    claimed: float,
+    margin: float,
+    alpha: float,
+    p: float,
+    power: float,
+    ok: bool,
+) -> str:
+    head = f"mean {fmt(mean)} (sd {fmt(sd)}, n {n}) vs claimed {fmt(claimed)}: "
+    within = f"within +/-{fmt(margin)}"
+    if ok:
+        result = f"equivalent {within} (TOST p = {p:.3g} < alpha {alpha:g}"
+    else:
+        result = f"equivalence {within} not shown (TOST p = {p:.3g} >= alpha {alpha:g}"
+    if power < 0.8:
+        return f"{head}{result}; low power: an honest claim passes only {power:.0%} of the time)"
+    return f"{head}{result}; power {power:.2f})"
