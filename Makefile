@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/qrepro evaluate $(DEPOSIT) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -q -rs $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness runners reports tests benchmarks
