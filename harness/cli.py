@@ -128,6 +128,21 @@ def runner_options(func: Any) -> Any:
         click.option(
             "--network", default="none", show_default=True, help="Container network at run time."
         ),
+        click.option(
+            "--user",
+            default=None,
+            help="Container user uid:gid (default nobody when run as root, else yours).",
+        ),
+        click.option(
+            "--writable-root",
+            is_flag=True,
+            help="Do not make the container's root filesystem read-only (less safe).",
+        ),
+        click.option(
+            "--keep-capabilities",
+            is_flag=True,
+            help="Do not drop the container's capabilities (less safe).",
+        ),
         click.option("--memory", default="2g", show_default=True, help="Container memory limit."),
         click.option("--cpus", default=2.0, show_default=True, help="Container CPU limit."),
         click.option(
@@ -151,6 +166,9 @@ def _runner_options(kw: dict[str, Any]) -> Any:
     from runners.sandbox import Sandbox
 
     sandbox = Sandbox(
+        user=kw["user"],
+        read_only_root=not kw["writable_root"],
+        cap_drop=() if kw["keep_capabilities"] else ("ALL",),
         network=kw["network"],
         memory=kw["memory"],
         cpus=kw["cpus"],

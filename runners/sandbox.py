@@ -29,6 +29,8 @@ class Sandbox:
     pids_limit: int = 256
     timeout_s: float = 1800.0
     user: str | None = None  # None: nobody when the harness runs as root, else the caller
+    cap_drop: tuple[str, ...] = ("ALL",)
+    no_new_privileges: bool = True
 
     def resolved_user(self) -> str:
         if self.user is not None:
@@ -41,8 +43,6 @@ class Sandbox:
         return {
             **asdict(self),
             "user": self.resolved_user(),
-            "capabilities": "all dropped",
-            "no_new_privileges": True,
             "deposit_mount": f"{DEPOSIT_MOUNT} (read-only)",
             "writable_mount": WORK_MOUNT,
         }
@@ -53,8 +53,8 @@ class Sandbox:
             "network_mode": self.network,
             "read_only": self.read_only_root,
             "tmpfs": {"/tmp": f"rw,noexec,nosuid,size={self.tmpfs_size}"},
-            "cap_drop": ["ALL"],
-            "security_opt": ["no-new-privileges"],
+            "cap_drop": list(self.cap_drop),
+            "security_opt": ["no-new-privileges"] if self.no_new_privileges else [],
             "user": self.resolved_user(),
             "mem_limit": self.memory,
             "memswap_limit": self.memory,
