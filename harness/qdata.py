@@ -186,8 +186,15 @@ class Notebook(_Model):
     id: str = Field(pattern=_ID)
     path: str = Field(min_length=1)
     parameters: dict[str, Any] = Field(default_factory=dict)
-    seeds: list[int] = Field(default_factory=list)
-    timeout: int = Field(default=600, ge=1, description="Seconds per execution.")
+    seeds: list[int] = Field(default_factory=list, description="One execution per seed.")
+    shots: int | None = Field(default=None, ge=1, description="Injected as `shots`.")
+    noise_model: str | None = Field(
+        default=None,
+        description="id of a noise_models entry; its canonical JSON path is "
+        "injected as `noise_model_path`.",
+    )
+    timeout: int = Field(default=600, ge=1, description="Seconds per execution (whole notebook).")
+    cell_timeout: int = Field(default=300, ge=1, description="Seconds per cell.")
     metrics: str = Field(
         default="metrics.json", description="File (in the output directory) the notebook writes."
     )
@@ -270,6 +277,9 @@ class Claim(_Model):
         default=None, description="Bitstrings counted by success_probability."
     )
     name: str | None = Field(default=None, description="Metric name in a notebook's metrics file.")
+    step: float | None = Field(
+        default=None, gt=0, description="Natural step of the metric (1/n_test for an accuracy)."
+    )
 
 
 # --- the manifest ---------------------------------------------------------------------
@@ -328,6 +338,7 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
 
 _COUNTS_TOLERANCES = ("distance", "shot-noise", "exact")
 _SCALAR_TOLERANCES = ("absolute", "relative", "shot-noise")
+_NOTEBOOK_TOLERANCES = ("absolute", "relative")
 _COUNTS_TESTS = ("auto", "exact", "bootstrap-tvd", "bootstrap-infidelity")
 _SCALAR_TESTS = ("auto", "threshold", "tost")
 
@@ -378,6 +389,13 @@ def check_references(m: Manifest, file: str = MANIFEST_NAME) -> None:
                 file=file,
                 field=f"circuits[{i}].noise_model",
             )
+    for i, nb in enumerate(m.notebooks):
+        if nb.noise_model is not None and nb.noise_model not in noise_ids:
+            raise ManifestError(
+                f"unknown noise model '{nb.noise_model}'",
+                file=file,
+                field=f"notebooks[{i}].noise_model",
+            )
     circuit_ids = {c.id for c in m.circuits}
     notebook_ids = {n.id for n in m.notebooks}
     for i, claim in enumerate(m.claims):
@@ -404,7 +422,13 @@ def _check_claim(
     elif claim.value is None:
         raise ManifestError("a scalar claim needs a value", file=file, field=f"{where}.value")
     counts = claim.metric == "counts"
-    allowed = _COUNTS_TOLERANCES if counts else _SCALAR_TOLERANCES
+    allowed = (
+        _COUNTS_TOLERANCES
+        if counts
+        else _NOTEBOOK_TOLERANCES
+        if kind == "notebook"
+        else _SCALAR_TOLERANCES
+    )
     if claim.tolerance.kind not in allowed:
         raise ManifestError(
             f"tolerance '{claim.tolerance.kind}' does not apply to metric '{claim.metric}'; "
@@ -432,7 +456,9 @@ def _check_claim(
         raise ManifestError(
             "success_probability needs the outcomes it counts", file=file, field=f"{where}.outcomes"
         )
-    if claim.metric == "notebook_metric" and (kind != "notebook" or not claim.name):
+    if (claim.metric == "notebook_metric") != (kind == "notebook") or (
+        kind == "notebook" and not claim.name
+    ):
         raise ManifestError(
             "a notebook_metric claim needs a notebook source and a metric name",
             file=file,
