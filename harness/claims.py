@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from harness import compare, metrics
 from harness.errors import ComparisonError
 from harness.models import CircuitRun, ClaimResult, Comparison, Execution
-from harness.qdata import Claim, Manifest, ShotNoiseTolerance
+from harness.notebook_runs import MissingMetric, metric_values, seed_runs
+from harness.qdata import AbsoluteTolerance, Claim, Manifest, RelativeTolerance, ShotNoiseTolerance
+from harness.trials import compare_trials
 
 SCALAR_FROM_COUNTS = (
     "hellinger_fidelity",
@@ -55,6 +57,28 @@ def _scalar_comparison(claim: Claim, run: CircuitRun, shots: int, seed: int) -> 
     return compare.compare_scalar(metric_of(run.counts), claim.value, claim.tolerance)
 
 
+def _margin(claim: Claim) -> float:
+    tol = claim.tolerance
+    assert isinstance(tol, AbsoluteTolerance | RelativeTolerance)  # checked at parse time
+    assert claim.value is not None
+    return tol.value if isinstance(tol, AbsoluteTolerance) else tol.value * abs(claim.value)
+
+
+def _notebook_claim(claim: Claim, ref: str, execution: Execution | None) -> ClaimResult:
+    runs = seed_runs(execution.notebooks, ref) if execution is not None else []
+    failed = [r for r in runs if not r.ok]
+    if not runs or failed:
+        why = f"seed {failed[0].seed}: {failed[0].error}" if failed else "it was not run"
+        return _result(claim, "error", f"notebook '{ref}' did not run: {why}")
+    assert execution is not None and claim.name is not None and claim.value is not None
+    try:
+        values = metric_values(execution.notebooks, ref, claim.name)
+    except MissingMetric as exc:
+        return _result(claim, "fail", str(exc))
+    comparison = compare_trials(values, claim.value, _margin(claim), claim.per_seed, claim.step)
+    return _result(claim, comparison.verdict, comparison.evidence, comparison)
+
+
 def evaluate_claim(
     claim: Claim,
     manifest: Manifest,
@@ -64,11 +88,7 @@ def evaluate_claim(
 ) -> ClaimResult:
     kind, ref = claim.source.kind_and_id()
     if kind == "notebook":
-        return _result(
-            claim,
-            "error",
-            f"notebook '{ref}' was not executed: this version of qrepro replays circuits only",
-        )
+        return _notebook_claim(claim, ref, execution)
     run = execution.run(ref) if execution is not None else None
     if run is None or not run.ok:
         why = run.error if run is not None and run.error else "it was not run"

@@ -1,4 +1,4 @@
-"""Prepare the execute phase: canonical noise models, circuit jobs, recorded counts.
+"""Prepare the execute phase: canonical noise models, circuit and notebook jobs, counts.
 
 Noise models are converted to the canonical qrepro-noise-v1 form and written into the
 work directory (the agent builds Aer noise models from those); problems become findings
@@ -14,8 +14,9 @@ from pathlib import Path
 from harness.claims import needs_ideal
 from harness.deposit import Deposit
 from harness.errors import DepositError, NoiseModelError
-from harness.models import CircuitJob, Finding, Validation
+from harness.models import CircuitJob, Finding, NotebookJob, Validation
 from harness.noise import load_noise
+from harness.notebook_runs import REPEAT_SUFFIX
 from harness.qdata import Circuit, Manifest
 from harness.recorded import load_counts
 
@@ -29,6 +30,11 @@ class PreparedJobs:
     recorded: dict[str, dict[str, int]]
     findings: tuple[Finding, ...]
     not_run: tuple[str, ...]
+    notebooks: tuple[NotebookJob, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.jobs and not self.notebooks
 
 
 def circuit_format(circuit: Circuit, path: Path) -> str:
@@ -37,31 +43,45 @@ def circuit_format(circuit: Circuit, path: Path) -> str:
         return circuit.format
     fmt = _EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
-        raise DepositError("cannot tell the circuit format from the extension; set 'format'",
-                           file=circuit.file, field="format")
+        raise DepositError(
+            "cannot tell the circuit format from the extension; set 'format'",
+            file=circuit.file,
+            field="format",
+        )
     if fmt == "qasm2" and path.read_bytes()[:200].lstrip().startswith(b"OPENQASM 3"):
         return "qasm3"
     return fmt
 
 
 def _bad(code: str, exc: DepositError | NoiseModelError, blocks: tuple[str, ...]) -> Finding:
-    return Finding.model_validate({"code": code, "severity": "error", "message": exc.message,
-                                   "file": exc.file, "field": exc.field, "blocks": blocks})
+    return Finding.model_validate(
+        {
+            "code": code,
+            "severity": "error",
+            "message": exc.message,
+            "file": exc.file,
+            "field": exc.field,
+            "blocks": blocks,
+        }
+    )
 
 
-def _noise_models(deposit: Deposit, m: Manifest, workdir: Path
-                  ) -> tuple[dict[str, str], list[Finding]]:
+def _noise_models(
+    deposit: Deposit, m: Manifest, workdir: Path
+) -> tuple[dict[str, str], list[Finding]]:
     """id -> canonical file (relative to workdir) for every valid noise model."""
     (workdir / NOISE_DIR).mkdir(parents=True, exist_ok=True)
     ready: dict[str, str] = {}
     findings: list[Finding] = []
     for i, ref in enumerate(m.noise_models):
         try:
-            spec = load_noise(deposit.path(ref.file, field=f"noise_models[{i}].file"),
-                              ref.format, ref.file)
+            spec = load_noise(
+                deposit.path(ref.file, field=f"noise_models[{i}].file"), ref.format, ref.file
+            )
         except (NoiseModelError, DepositError) as exc:
-            findings.append(_bad("invalid-noise-model", exc,
-                                 ("functional", "reusable", "reproduced")))
+            findings.append(
+                _bad("invalid-noise-model", exc, ("functional", "reusable", "reproduced"))
+            )
             continue
         rel = f"{NOISE_DIR}/{ref.id}.json"
         (workdir / rel).write_text(json.dumps(spec, indent=1, sort_keys=True), encoding="utf-8")
@@ -75,14 +95,24 @@ def _job(deposit: Deposit, m: Manifest, index: int, noise: dict[str, str]) -> Ci
     if not path.is_file():
         raise DepositError("circuit file is missing", file=c.file, field=f"circuits[{index}].file")
     if c.noise_model is not None and c.noise_model not in noise:
-        raise DepositError(f"its noise model '{c.noise_model}' is invalid", file=c.file,
-                           field=f"circuits[{index}].noise_model")
+        raise DepositError(
+            f"its noise model '{c.noise_model}' is invalid",
+            file=c.file,
+            field=f"circuits[{index}].noise_model",
+        )
     return CircuitJob(
-        id=c.id, file=c.file, format=circuit_format(c, path),  # type: ignore[arg-type]
-        shots=c.shots, seed_simulator=c.seed_simulator, seed_transpiler=c.seed_transpiler,
-        optimization_level=c.optimization_level, method=c.method, precision=c.precision,
+        id=c.id,
+        file=c.file,
+        format=circuit_format(c, path),  # type: ignore[arg-type]
+        shots=c.shots,
+        seed_simulator=c.seed_simulator,
+        seed_transpiler=c.seed_transpiler,
+        optimization_level=c.optimization_level,
+        method=c.method,
+        precision=c.precision,
         noise_model=noise.get(c.noise_model) if c.noise_model else None,
-        ideal=needs_ideal(m, c.id))
+        ideal=needs_ideal(m, c.id),
+    )
 
 
 def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]], list[Finding]]:
@@ -99,8 +129,47 @@ def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]],
     return recorded, findings
 
 
-def prepare_jobs(deposit: Deposit, m: Manifest, validation: Validation, workdir: Path
-                 ) -> PreparedJobs:
+def _notebook_runs(
+    deposit: Deposit, m: Manifest, index: int, noise: dict[str, str], repeat_first: bool
+) -> list[NotebookJob]:
+    """One job per recorded seed (seed 0 when none is recorded), plus, when asked, a
+    second run of the first seed: a notebook that ignores its seed is caught that way."""
+    nb = m.notebooks[index]
+    path = deposit.path(nb.path, field=f"notebooks[{index}].path")
+    if not path.is_file():
+        raise DepositError(
+            "notebook file is missing", file=nb.path, field=f"notebooks[{index}].path"
+        )
+    if nb.noise_model is not None and nb.noise_model not in noise:
+        raise DepositError(
+            f"its noise model '{nb.noise_model}' is invalid",
+            file=nb.path,
+            field=f"notebooks[{index}].noise_model",
+        )
+    seeds = nb.seeds or [0]
+    runs = [(s, f"{nb.id}-seed-{s}") for s in seeds]
+    if repeat_first:
+        runs.append((seeds[0], f"{nb.id}-seed-{seeds[0]}{REPEAT_SUFFIX}"))
+    return [
+        NotebookJob(
+            id=nb.id,
+            run=run,
+            path=nb.path,
+            seed=seed,
+            parameters=nb.parameters,
+            shots=nb.shots,
+            noise_model=noise.get(nb.noise_model or ""),
+            timeout=nb.timeout,
+            cell_timeout=nb.cell_timeout,
+            metrics=nb.metrics,
+        )
+        for seed, run in runs
+    ]
+
+
+def prepare_jobs(
+    deposit: Deposit, m: Manifest, validation: Validation, workdir: Path, repeat_first: bool = True
+) -> PreparedJobs:
     noise, findings = _noise_models(deposit, m, workdir)
     jobs: list[CircuitJob] = []
     not_run: list[str] = []
@@ -109,8 +178,17 @@ def prepare_jobs(deposit: Deposit, m: Manifest, validation: Validation, workdir:
             jobs.append(_job(deposit, m, i, noise))
         except DepositError as exc:
             not_run.append(f"circuit {c.id} not run: {exc.one_line()}")
-    not_run.extend(f"notebook {nb.id} not run: notebook execution is not available in this "
-                   "version of qrepro" for nb in m.notebooks)
+    notebooks: list[NotebookJob] = []
+    for i, nb in enumerate(m.notebooks):
+        try:
+            notebooks.extend(_notebook_runs(deposit, m, i, noise, repeat_first))
+        except DepositError as exc:
+            not_run.append(f"notebook {nb.id} not run: {exc.one_line()}")
     recorded, count_findings = _recorded(deposit, m)
-    return PreparedJobs(jobs=tuple(jobs), recorded=recorded,
-                        findings=(*findings, *count_findings), not_run=tuple(not_run))
+    return PreparedJobs(
+        jobs=tuple(jobs),
+        recorded=recorded,
+        findings=(*findings, *count_findings),
+        not_run=tuple(not_run),
+        notebooks=tuple(notebooks),
+    )

@@ -77,11 +77,30 @@ class CircuitJob(Frozen):
     ideal: bool = Field(default=True, description="Also compute the ideal distribution.")
 
 
+class NotebookJob(Frozen):
+    """One execution of one notebook with one seed (papermill, inside the environment)."""
+
+    id: str
+    run: str = Field(description="Unique run name, e.g. train-seed-11 (or ...-repeat).")
+    path: str = Field(description="Notebook file, relative to the deposit root.")
+    seed: int
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    shots: int | None = None
+    noise_model: str | None = Field(
+        default=None, description="Canonical noise JSON, relative to the work directory."
+    )
+    timeout: int = 600
+    cell_timeout: int = 300
+    metrics: str = "metrics.json"
+
+
 class JobSpec(Frozen):
     """The whole request written as job.json for the agent."""
 
     device: Literal["auto", "CPU", "GPU"] = "auto"
     circuits: tuple[CircuitJob, ...] = ()
+    notebooks: tuple[NotebookJob, ...] = ()
+    jobs: int = Field(default=1, ge=1, description="Notebook executions run in parallel.")
 
 
 class CircuitRun(Frozen):
@@ -98,6 +117,31 @@ class CircuitRun(Frozen):
     wall_s: float = 0.0
     error: str | None = None
     error_type: str | None = None
+
+
+class NotebookRun(Frozen):
+    """What the agent reports back for one notebook execution."""
+
+    id: str
+    run: str
+    seed: int
+    ok: bool
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    executed: str | None = Field(
+        default=None, description="Executed notebook, relative to the work directory."
+    )
+    wall_s: float = 0.0
+    error: str | None = None
+    error_type: str | None = Field(
+        default=None,
+        description="cell-error, cell-timeout, timeout, kernel-died, metrics-missing, setup",
+    )
+    cell_index: int | None = Field(
+        default=None, description="Index of the failing cell in the deposited notebook."
+    )
+    ename: str | None = None
+    evalue: str | None = None
+    traceback: tuple[str, ...] = ()
 
 
 class RunEnvironment(Frozen):
@@ -120,6 +164,7 @@ class Execution(Frozen):
 
     environment: RunEnvironment
     circuits: tuple[CircuitRun, ...] = ()
+    notebooks: tuple[NotebookRun, ...] = ()
     wall_s: float = 0.0
 
     def run(self, circuit_id: str) -> CircuitRun | None:
@@ -193,6 +238,7 @@ class Report(Frozen):
     claims: tuple[ClaimResult, ...] = ()
     findings: tuple[Finding, ...] = ()
     circuits: tuple[CircuitRun, ...] = ()
+    notebooks: tuple[NotebookRun, ...] = ()
     environment: RunEnvironment | None = None
     timings: dict[str, float] = Field(default_factory=dict)
 

@@ -36,6 +36,7 @@ from harness.models import (
     Validation,
     ValidationReport,
 )
+from harness.notebook_runs import determinism_findings
 from harness.qdata import MANIFEST_NAME, Manifest, load_manifest
 from harness.validate import validate
 from harness.versions import version_findings
@@ -52,6 +53,8 @@ class Options:
     seed: int = 0
     today: dt.date | None = None
     formats: tuple[str, ...] = ("json", "md")
+    jobs: int = 1
+    determinism_check: bool = True
 
 
 @dataclass
@@ -148,7 +151,9 @@ def _run(
         state.findings = validation.findings
     workdir = fresh_dir(out_dir / WORK_DIR)  # nothing a previous run left is trusted
     with clock.phase("prepare"):
-        prepared = prepare_jobs(deposit, manifest, validation, workdir)
+        prepared = prepare_jobs(
+            deposit, manifest, validation, workdir, repeat_first=options.determinism_check
+        )
         state.findings = (*validation.findings, *prepared.findings)
     failure: RunnerError | None = None
     try:
@@ -157,13 +162,18 @@ def _run(
         execution, failure = None, exc
     with clock.phase("compare"):
         claims = evaluate_claims(manifest, execution, prepared.recorded, options.seed)
-    findings = (*state.findings, *version_findings(manifest, execution))
+    findings = (
+        *state.findings,
+        *version_findings(manifest, execution),
+        *determinism_findings(manifest, execution.notebooks if execution else ()),
+    )
     not_run = [*prepared.not_run, *_failed_runs(execution)]
     if failure is not None:
         not_run.append(f"nothing ran: {failure.one_line()}")
     badges = decide(findings, not_run, claims, _granted(manifest, validation, execution, claims))
     if execution is not None:
         clock.timings["simulator"] = round(sum(r.wall_s for r in execution.circuits), 6)
+        clock.timings["notebooks"] = round(sum(r.wall_s for r in execution.notebooks), 6)
     return Report(
         tool=_tool(),
         generated=_now(),
@@ -175,6 +185,7 @@ def _run(
         claims=claims,
         findings=findings,
         circuits=execution.circuits if execution else (),
+        notebooks=execution.notebooks if execution else (),
         environment=execution.environment if execution else None,
         timings=clock.timings,
     )
@@ -189,19 +200,28 @@ def _execute(
     options: Options,
     clock: _Clock,
 ) -> Execution | None:
-    if not prepared.jobs:
+    if prepared.empty:
         return None
     with clock.phase("build"):
         runner.prepare(manifest.environment, deposit.root, workdir)
     with clock.phase("execute"):
-        job = JobSpec(device=options.device, circuits=prepared.jobs)
+        job = JobSpec(
+            device=options.device,
+            circuits=prepared.jobs,
+            notebooks=prepared.notebooks,
+            jobs=options.jobs,
+        )
         return runner.execute(job, deposit.root, workdir)
 
 
 def _failed_runs(execution: Execution | None) -> list[str]:
     if execution is None:
         return []
-    return [f"circuit {r.id} failed: {r.error}" for r in execution.circuits if not r.ok]
+    return [f"circuit {r.id} failed: {r.error}" for r in execution.circuits if not r.ok] + [
+        f"notebook {r.id} (seed {r.seed}) failed: {r.error}"
+        for r in execution.notebooks
+        if not r.ok
+    ]
 
 
 def _granted(
@@ -217,7 +237,10 @@ def _granted(
             f"embargo ended {embargo.isoformat()}" if embargo else "no embargo",
             f"{len(v.verified_files)} inventoried files verified by size and sha256",
         ],
-        "functional": [f"{len(m.circuits)} circuits ran on Aer ({device or 'no device'})"],
+        "functional": [
+            f"{len(m.circuits)} circuits ran on Aer ({device or 'no device'})",
+            f"{len(m.notebooks)} notebooks ran for every recorded seed",
+        ],
         "reusable": [
             "authors, affiliations and institution stated",
             f"{len(m.environment.requirements)} requirements pinned exactly"

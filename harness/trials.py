@@ -167,3 +167,71 @@ def _tost_evidence(
     if power < 0.8:
         return f"{head}{result}; low power: an honest claim passes only {power:.0%} of the time)"
     return f"{head}{result}; power {power:.2f})"
+
+
+def _identical_trials(
+    values: Sequence[float], per_seed: Sequence[float], claimed: float
+) -> Comparison:
+    mean = float(np.mean(values))
+    return Comparison(
+        verdict="pass",
+        test="exact",
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        statistic="max |per-seed difference|",
+        statistic_value=0.0,
+        threshold=0.0,
+        evidence=f"every one of the {len(values)} per-seed values is identical to the "
+        "deposited one, the strongest evidence of reproduction",
+        details={"reproduced": list(values), "claimed_per_seed": list(per_seed)},
+    )
+
+
+def compare_trials(
+    values: Sequence[float],
+    claimed: float,
+    margin: float,
+    per_seed: Sequence[float] | None = None,
+    step: float | None = None,
+    alpha: float = 0.05,
+) -> Comparison:
+    """A repeated-trial claim: identical per-seed values pass; with per-seed values a paired
+    TOST on the differences; otherwise a one-sample TOST of the reproduced values against
+    the claimed mean (one trial: a plain threshold at the margin)."""
+    if per_seed is not None and len(per_seed) == len(values):
+        diffs = [v - c for v, c in zip(values, per_seed, strict=True)]
+        if all(abs(d) <= slack(v, c) for d, v, c in zip(diffs, values, per_seed, strict=True)):
+            return _identical_trials(values, per_seed, claimed)
+        paired = tost_one_sample(diffs, 0.0, margin, alpha, step)
+        mean = float(np.mean(values))
+        return paired.model_copy(
+            update={
+                "test": "tost-paired",
+                "observed": mean,
+                "claimed": claimed,
+                "difference": float(np.mean(diffs)),
+                "evidence": "paired per seed: " + paired.evidence,
+                "details": {
+                    **paired.details,
+                    "reproduced": list(values),
+                    "claimed_per_seed": list(per_seed),
+                },
+            }
+        )
+    if len(values) >= 2:
+        return tost_one_sample(values, claimed, margin, alpha, step)
+    observed = float(values[0])
+    ok = abs(observed - claimed) <= margin + slack(observed, claimed)
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test="threshold",
+        observed=observed,
+        claimed=claimed,
+        difference=observed - claimed,
+        statistic="|difference|",
+        statistic_value=abs(observed - claimed),
+        threshold=margin,
+        evidence=f"one trial: reproduced {fmt(observed)} vs claimed {fmt(claimed)}, "
+        f"{'within' if ok else 'beyond'} +/-{fmt(margin)}",
+    )

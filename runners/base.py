@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from harness.errors import AgentError, RunnerUnavailable
-from harness.models import CircuitRun, Execution, JobSpec, RunEnvironment
+from harness.models import CircuitRun, Execution, JobSpec, NotebookRun, RunEnvironment
 from harness.qdata import Environment
 from runners.untrusted import read_text, write_text
 
@@ -123,6 +123,7 @@ class Runner(ABC):
                 }
             )
             runs = tuple(CircuitRun.model_validate(c) for c in data["circuits"])
+            notebooks = tuple(NotebookRun.model_validate(n) for n in data.get("notebooks", []))
         except (KeyError, TypeError, ValidationError) as exc:
             raise AgentError(f"malformed agent result: {exc}", file=str(path)) from exc
-        return Execution(environment=env, circuits=runs, wall_s=wall)
+        return Execution(environment=env, circuits=runs, notebooks=notebooks, wall_s=wall)

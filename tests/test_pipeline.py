@@ -11,7 +11,7 @@ import pytest
 
 from harness.deposit import snapshot
 from harness.errors import DepositError
-from harness.models import CircuitJob, CircuitRun
+from harness.models import CircuitJob, CircuitRun, NotebookJob, NotebookRun
 from harness.pipeline import Options, check, evaluate
 from runners.fake import FakeRunner
 from tests.conftest import BASE_FILES, COUNTS, base_manifest
@@ -108,15 +108,98 @@ def test_out_dir_inside_deposit_is_refused(make_deposit: Callable[..., Path]) ->
     assert snapshot(root) == before
 
 
-def test_notebooks_are_reported_not_run(make_deposit: Callable[..., Path], tmp_path: Path
-                                        ) -> None:
+NB_CLAIM = {"id": "acc", "source": {"notebook": "nb"}, "metric": "notebook_metric",
+            "name": "accuracy", "value": 0.9, "spread": {"kind": "sd", "value": 0.02, "n": 3},
+            "per_seed": [0.88, 0.9, 0.92], "tolerance": {"kind": "absolute", "value": 0.05},
+            "test": "tost", "step": 0.02}
+
+
+def notebook_deposit(make_deposit: Callable[..., Path], **claim: object) -> Path:
     m = base_manifest()
-    m["notebooks"] = [{"id": "nb", "path": "nb.ipynb", "seeds": [1]}]
-    files = {**BASE_FILES, "nb.ipynb": "{}"}
-    report = evaluate(make_deposit(m, files), tmp_path / "out", FakeRunner(replay_exactly),
-                      OPTIONS)
+    m["notebooks"] = [{"id": "nb", "path": "nb.ipynb", "seeds": [1, 2, 3], "shots": 100}]
+    m["claims"] = [{**NB_CLAIM, **claim}]
+    return make_deposit(m, {**BASE_FILES, "nb.ipynb": "{}"})
+
+
+def accuracy_by_seed(values: dict[int, float]) -> Callable[[NotebookJob], NotebookRun]:
+    def handler(job: NotebookJob) -> NotebookRun:
+        return NotebookRun(id=job.id, run=job.run, seed=job.seed, ok=True,
+                           metrics={"accuracy": values[job.seed]})
+    return handler
+
+
+def test_notebook_runs_once_per_seed_plus_a_repeat(make_deposit: Callable[..., Path],
+                                                   tmp_path: Path) -> None:
+    runner = FakeRunner(replay_exactly, notebook_handler=accuracy_by_seed(
+        {1: 0.88, 2: 0.9, 3: 0.92}))
+    report = evaluate(notebook_deposit(make_deposit), tmp_path / "out", runner, OPTIONS)
+    assert [(j.seed, j.run) for j in runner.notebook_jobs] == [
+        (1, "nb-seed-1"), (2, "nb-seed-2"), (3, "nb-seed-3"), (1, "nb-seed-1-repeat")]
+    assert runner.notebook_jobs[0].shots == 100
+    claim = report.claims[0]
+    assert claim.verdict == "pass" and claim.comparison is not None
+    assert claim.comparison.test == "exact"
+    assert report.badges.functional and report.badges.reproduced and report.badges.reusable
+
+
+def test_paired_tost_when_values_differ_a_little(make_deposit: Callable[..., Path],
+                                                 tmp_path: Path) -> None:
+    runner = FakeRunner(replay_exactly, notebook_handler=accuracy_by_seed(
+        {1: 0.89, 2: 0.9, 3: 0.91}))
+    report = evaluate(notebook_deposit(make_deposit), tmp_path / "out", runner, OPTIONS)
+    cmp = report.claims[0].comparison
+    assert cmp is not None and cmp.test == "tost-paired" and cmp.power is not None
+    assert report.claims[0].verdict == "pass"
+
+
+def test_missing_metric_fails_naming_notebook_seed_metric(make_deposit: Callable[..., Path],
+                                                          tmp_path: Path) -> None:
+    def handler(job: NotebookJob) -> NotebookRun:
+        return NotebookRun(id=job.id, run=job.run, seed=job.seed, ok=True, metrics={"loss": 1})
+    runner = FakeRunner(replay_exactly, notebook_handler=handler)
+    report = evaluate(notebook_deposit(make_deposit), tmp_path / "out", runner, OPTIONS)
+    assert report.claims[0].verdict == "fail"
+    assert "notebook 'nb', seed 1: metric 'accuracy' is missing" in report.claims[0].message
+
+
+def test_failing_cell_denies_functional_and_names_the_cell(make_deposit: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    def handler(job: NotebookJob) -> NotebookRun:
+        return NotebookRun(id=job.id, run=job.run, seed=job.seed, ok=False,
+                           error_type="cell-error", cell_index=3, ename="RuntimeError",
+                           evalue="boom", error="cell 3 raised RuntimeError: boom")
+    runner = FakeRunner(replay_exactly, notebook_handler=handler)
+    report = evaluate(notebook_deposit(make_deposit), tmp_path / "out", runner, OPTIONS)
     assert not report.badges.functional
-    assert any("notebook nb not run" in r for r in report.badges.reasons["functional"])
+    assert any("cell 3 raised RuntimeError: boom" in r
+               for r in report.badges.reasons["functional"])
+    assert report.claims[0].verdict == "error"
+
+
+def test_seed_ignoring_notebook_is_flagged(make_deposit: Callable[..., Path],
+                                           tmp_path: Path) -> None:
+    calls = iter(range(100))
+
+    def handler(job: NotebookJob) -> NotebookRun:
+        return NotebookRun(id=job.id, run=job.run, seed=job.seed, ok=True,
+                           metrics={"accuracy": 0.9 + 0.001 * next(calls)})
+    runner = FakeRunner(replay_exactly, notebook_handler=handler)
+    report = evaluate(notebook_deposit(make_deposit), tmp_path / "out", runner, OPTIONS)
+    flags = [f for f in report.findings if f.code == "nondeterministic-notebook"]
+    assert len(flags) == 1 and flags[0].blocks == ("reusable",)
+    assert "same seed 1" in flags[0].message
+    assert not report.badges.reusable
+
+
+def test_tolerance_below_step_is_unattainable(make_deposit: Callable[..., Path],
+                                              tmp_path: Path) -> None:
+    runner = FakeRunner(replay_exactly, notebook_handler=accuracy_by_seed(
+        {1: 0.87, 2: 0.9, 3: 0.93}))
+    deposit = notebook_deposit(make_deposit, tolerance={"kind": "absolute", "value": 0.01},
+                               step=1 / 30)
+    report = evaluate(deposit, tmp_path / "out", runner, OPTIONS)
+    assert report.claims[0].verdict == "error"
+    assert "unattainable" in report.claims[0].message
 
 
 def test_check_reports_findings_without_running(make_deposit: Callable[..., Path]) -> None:

@@ -30,7 +30,18 @@ import traceback
 from typing import Any
 
 AGENT_VERSION = "1"
-PACKAGES = ("qiskit", "qiskit-aer", "qiskit-aer-gpu", "qiskit-qasm3-import", "numpy", "scipy")
+PACKAGES = (
+    "qiskit",
+    "qiskit-aer",
+    "qiskit-aer-gpu",
+    "qiskit-qasm3-import",
+    "numpy",
+    "scipy",
+    "pennylane",
+    "scikit-learn",
+    "papermill",
+    "ipykernel",
+)
 IDEAL_MAX_QUBITS = 24
 
 
@@ -49,8 +60,10 @@ def package_versions() -> dict[str, str]:
 
 
 def available_devices() -> list[str]:
-    from qiskit_aer import AerSimulator
-
+    try:
+        from qiskit_aer import AerSimulator
+    except ImportError:  # a notebook-only environment without Aer
+        return ["CPU"]
     return [str(d) for d in AerSimulator().available_devices()]
 
 
@@ -187,6 +200,17 @@ def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str)
         return {"id": spec["id"], "ok": False, "error": last, "error_type": type(exc).__name__}
 
 
+def run_notebook_jobs(job: dict[str, Any], device: str) -> list[dict[str, Any]]:
+    if not job.get("notebooks"):
+        return []
+    from notebooks import run_notebooks  # sibling module, copied in with this file
+
+    runs: list[dict[str, Any]] = run_notebooks(
+        job["notebooks"], job["deposit_root"], job["work_dir"], device, int(job.get("jobs", 1))
+    )
+    return runs
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print("usage: replay.py JOB.json RESULT.json", file=sys.stderr)
@@ -207,9 +231,10 @@ def main(argv: list[str]) -> int:
         output["circuits"] = [
             run_one(spec, job["deposit_root"], job["work_dir"], device) for spec in job["circuits"]
         ]
+        output["notebooks"] = run_notebook_jobs(job, device)
         output["fatal"] = None
     except Fatal as exc:
-        output.update(circuits=[], fatal=str(exc))
+        output.update(circuits=[], notebooks=[], fatal=str(exc))
         status = 3
     with open(argv[2], "w", encoding="utf-8") as fh:
         json.dump(output, fh, indent=1, sort_keys=True)
