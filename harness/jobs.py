@@ -17,8 +17,9 @@ from harness.errors import DepositError, NoiseModelError
 from harness.models import CircuitJob, Finding, NotebookJob, Validation
 from harness.noise import load_noise
 from harness.notebook_runs import REPEAT_SUFFIX
-from harness.qdata import Circuit, Manifest
+from harness.qdata import Circuit, Environment, Manifest
 from harness.recorded import load_counts
+from harness.versions import environment_for
 
 NOISE_DIR = "noise"
 _EXTENSIONS = {".qasm": "qasm2", ".qasm2": "qasm2", ".qasm3": "qasm3", ".qpy": "qpy"}
@@ -30,6 +31,7 @@ class PreparedJobs:
     recorded: dict[str, dict[str, int]]
     findings: tuple[Finding, ...]
     not_run: tuple[str, ...]
+    environment: Environment
     notebooks: tuple[NotebookJob, ...] = ()
 
     @property
@@ -185,10 +187,12 @@ def prepare_jobs(
         except DepositError as exc:
             not_run.append(f"notebook {nb.id} not run: {exc.one_line()}")
     recorded, count_findings = _recorded(deposit, m)
+    environment, env_findings = environment_for(m)
     return PreparedJobs(
         jobs=tuple(jobs),
         recorded=recorded,
-        findings=(*findings, *count_findings),
+        findings=(*findings, *count_findings, *env_findings),
         not_run=tuple(not_run),
         notebooks=tuple(notebooks),
+        environment=environment,
     )

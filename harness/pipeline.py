@@ -203,7 +203,7 @@ def _execute(
     if prepared.empty:
         return None
     with clock.phase("build"):
-        runner.prepare(manifest.environment, deposit.root, workdir)
+        runner.prepare(prepared.environment, deposit.root, workdir)
     with clock.phase("execute"):
         job = JobSpec(
             device=options.device,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from importlib import metadata
 
 from harness.models import Execution, Finding
-from harness.qdata import MANIFEST_NAME, Manifest
+from harness.qdata import MANIFEST_NAME, Environment, Manifest
 
 #: packages whose version changes counts for the same seed (see docs/statistics.md)
 SIMULATION_PACKAGES = ("qiskit", "qiskit-aer", "qiskit-aer-gpu")
@@ -38,3 +39,26 @@ def version_findings(m: Manifest, execution: Execution | None) -> list[Finding]:
                 message=f"pinned {name}=={pinned} but {ran[name]} ran: identical counts are "
                         "not expected, the statistical comparison applies"))
     return out
+
+
+#: what the in-environment agent needs to execute notebooks
+NOTEBOOK_AGENT_PACKAGES = ("papermill", "ipykernel")
+
+
+def environment_for(m: Manifest) -> tuple[Environment, list[Finding]]:
+    """The environment to build: the deposit's own, plus what the agent needs to execute
+    its notebooks (pinned to the versions qrepro runs with) when the deposit does not pin
+    them itself. The additions are reported as info findings."""
+    env = m.environment
+    if not m.notebooks or env.lock_file:
+        return env, []
+    pins = pinned_versions(m)
+    added = [f"{name}=={metadata.version(name)}" for name in NOTEBOOK_AGENT_PACKAGES
+             if name not in pins]
+    if not added:
+        return env, []
+    finding = Finding(code="agent-requirements-added", severity="info", file=MANIFEST_NAME,
+                      field="environment.requirements",
+                      message=f"added {', '.join(added)} to execute the notebooks (not pinned "
+                              "by the deposit)")
+    return env.model_copy(update={"requirements": [*env.requirements, *added]}), [finding]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.models import BADGE_KEYS, ClaimResult, Finding, Report
+from harness.models import BADGE_KEYS, ClaimResult, Finding, NotebookRun, Report
 
 _MARK = {True: "awarded", False: "denied"}
 
@@ -95,6 +95,29 @@ def _circuits(r: Report) -> list[str]:
     return [*lines, ""]
 
 
+def _notebook_error(n: NotebookRun) -> str:
+    if n.ok:
+        return ""
+    if n.traceback:
+        return f"{n.error} (traceback: {n.traceback[-1].strip()})"
+    return n.error or ""
+
+
+def _notebooks(r: Report) -> list[str]:
+    if not r.notebooks:
+        return []
+    lines = ["## Notebook runs", "", "| notebook | run | seed | ok | wall (s) | metrics | "
+             "executed notebook | error |", "|---|---|---|---|---|---|---|---|"]
+    for n in r.notebooks:
+        metrics = ", ".join(f"{k} = {_num(v) if isinstance(v, float) else v}"
+                            for k, v in sorted(n.metrics.items())
+                            if isinstance(v, int | float | str))
+        lines.append(f"| {n.id} | {n.run} | {n.seed} | {'yes' if n.ok else 'no'} | "
+                     f"{n.wall_s:.2f} | {_cell(metrics)} | {n.executed or '-'} | "
+                     f"{_cell(_notebook_error(n))} |")
+    return [*lines, ""]
+
+
 def _environment(r: Report) -> list[str]:
     lines: list[str] = []
     if r.environment is not None:
@@ -111,5 +134,6 @@ def _environment(r: Report) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     parts = [_header(report), _badges(report), _claims(report.claims),
-             _findings(report.findings), _circuits(report), _environment(report)]
+             _findings(report.findings), _circuits(report), _notebooks(report),
+             _environment(report)]
     return "\n".join(line for part in parts for line in part)
