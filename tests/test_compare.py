@@ -311,3 +311,19 @@ def test_spread_to_sd() -> None:
     assert spread_to_sd(Spread(kind="se", value=0.01, n=16)) == pytest.approx(0.04)
     ci = Spread(kind="ci", value=2.262157 * 0.02 / math.sqrt(10), n=10, level=0.95)
     assert spread_to_sd(ci) == pytest.approx(0.02, rel=1e-5)
+
+
+def test_tost_power_stays_one_for_tiny_spread() -> None:
+    """Regression: quad missed the mass on a huge interval and reported power 0."""
+    for sd in (1e-9, 1e-7, 1e-5):
+        assert tost_power(sd, 5, 0.05) > 0.999
+
+
+def test_per_seed_values_identical_to_the_deposited_precision() -> None:
+    from harness.trials import compare_trials
+
+    reproduced = [0.9666666666666667, 0.9333333333333333, 0.9666666666666667]
+    deposited = [0.966667, 0.933333, 0.966667]
+    assert compare_trials(reproduced, 0.955556, 0.05, deposited).test == "exact"
+    shifted = [0.966669, 0.933333, 0.966667]
+    assert compare_trials(reproduced, 0.955556, 0.05, shifted, step=1 / 30).test == "tost-paired"
