@@ -35,6 +35,7 @@ bench: $(STAMP)
 deposits: $(STAMP)
 	$(BIN)/python benchmarks/deposits/generate_ghz.py
 	$(BIN)/python benchmarks/deposits/generate_hostile.py
+	$(BIN)/python benchmarks/deposits/generate_notebooks.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
