@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import integrate, stats
 
-from harness.compare import error_comparison, fmt, slack
+from harness.compare import compare_scalar, error_comparison, fmt, slack
 from harness.errors import ComparisonError
 from harness.models import Comparison
-from harness.qdata import Spread
+from harness.qdata import AbsoluteTolerance, Spread
 
 
 def spread_to_sd(spread: Spread) -> float:
@@ -235,17 +235,7 @@ def compare_trials(
         )
     if len(values) >= 2:
         return tost_one_sample(values, claimed, margin, alpha, step)
-    observed = float(values[0])
-    ok = abs(observed - claimed) <= margin + slack(observed, claimed)
-    return Comparison(
-        verdict="pass" if ok else "fail",
-        test="threshold",
-        observed=observed,
-        claimed=claimed,
-        difference=observed - claimed,
-        statistic="|difference|",
-        statistic_value=abs(observed - claimed),
-        threshold=margin,
-        evidence=f"one trial: reproduced {fmt(observed)} vs claimed {fmt(claimed)}, "
-        f"{'within' if ok else 'beyond'} +/-{fmt(margin)}",
+    one = compare_scalar(
+        float(values[0]), claimed, AbsoluteTolerance(kind="absolute", value=margin)
     )
+    return one.model_copy(update={"evidence": "one trial: " + one.evidence})
