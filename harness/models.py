@@ -142,6 +142,9 @@ class NotebookRun(Frozen):
     ename: str | None = None
     evalue: str | None = None
     traceback: tuple[str, ...] = ()
+    kernel_start_attempts: int = Field(
+        default=1, description="Kernel starts needed (a start that lost a port race is retried)."
+    )
 
 
 class RunEnvironment(Frozen):

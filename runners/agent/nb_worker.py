@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import sys
 import time
@@ -110,11 +111,27 @@ def read_metrics(spec: dict[str, Any], out_dir: str) -> dict[str, Any]:
     return {"ok": True, "metrics": metrics}
 
 
+#: a kernel whose random ports collided with another kernel's dies before its first reply;
+#: nothing of the notebook ran then, so starting again is safe
+STARTUP_RACE = "Kernel died before replying to kernel_info"
+STARTUP_ATTEMPTS = 3
+
+
+def execute_with_retries(spec: dict[str, Any]) -> dict[str, Any]:
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        result = execute(spec)
+        if result.get("error_type") != "setup" or STARTUP_RACE not in result["error"]:
+            break
+        time.sleep(0.2 * attempt + random.random())
+    result["kernel_start_attempts"] = attempt
+    return result
+
+
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as fh:
         spec = json.load(fh)
     start = time.perf_counter()
-    result = execute(spec)
+    result = execute_with_retries(spec)
     result["wall_s"] = time.perf_counter() - start
     with open(argv[2], "w", encoding="utf-8") as fh:
         json.dump(result, fh)
