@@ -199,6 +199,13 @@ def _identical_trials(
     )
 
 
+def _mean_consistent(claimed: float, per_seed: Sequence[float]) -> bool:
+    """Is the claimed mean the mean of the deposited per-seed values (to their precision)?"""
+    rounding = deposited_precision(claimed) + max(deposited_precision(v) for v in per_seed)
+    mean = float(np.mean(per_seed))
+    return abs(claimed - mean) <= rounding + slack(claimed, mean)
+
+
 def compare_trials(
     values: Sequence[float],
     claimed: float,
@@ -210,6 +217,13 @@ def compare_trials(
     """A repeated-trial claim: identical per-seed values pass; with per-seed values a paired
     TOST on the differences; otherwise a one-sample TOST of the reproduced values against
     the claimed mean (one trial: a plain threshold at the margin)."""
+    if per_seed is not None and not _mean_consistent(claimed, per_seed):
+        result = compare_trials(values, claimed, margin, None, step, alpha)
+        note = (
+            f"the claimed mean {fmt(claimed)} is not the mean {fmt(float(np.mean(per_seed)))} "
+            "of the deposited per-seed values; tested against the claimed mean: "
+        )
+        return result.model_copy(update={"evidence": note + result.evidence})
     if per_seed is not None and len(per_seed) == len(values):
         diffs = [v - c for v, c in zip(values, per_seed, strict=True)]
         if all(

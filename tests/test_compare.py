@@ -327,3 +327,14 @@ def test_per_seed_values_identical_to_the_deposited_precision() -> None:
     assert compare_trials(reproduced, 0.955556, 0.05, deposited).test == "exact"
     shifted = [0.966669, 0.933333, 0.966667]
     assert compare_trials(reproduced, 0.955556, 0.05, shifted, step=1 / 30).test == "tost-paired"
+
+
+def test_claimed_mean_must_match_its_per_seed_values() -> None:
+    from harness.trials import compare_trials
+
+    per_seed = [0.9, 0.92, 0.94, 0.9, 0.92]
+    honest = compare_trials(per_seed, 0.916, 0.05, per_seed, step=0.02)
+    assert honest.verdict == "pass" and honest.test == "exact"
+    inflated = compare_trials(per_seed, 0.99, 0.05, per_seed, step=0.02)
+    assert inflated.verdict == "fail" and inflated.test == "tost"
+    assert "is not the mean" in inflated.evidence
