@@ -13,6 +13,7 @@ from harness.errors import ComparisonError
 from harness.models import CircuitRun, ClaimResult, Comparison, Execution
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
 from harness.qdata import AbsoluteTolerance, Claim, Manifest, RelativeTolerance, ShotNoiseTolerance
+from harness.seed_robustness import seed_check
 from harness.trials import compare_trials
 
 SCALAR_FROM_COUNTS = (
@@ -57,6 +58,15 @@ def _scalar_comparison(claim: Claim, run: CircuitRun, shots: int, seed: int) -> 
     return compare.compare_scalar(metric_of(run.counts), claim.value, claim.tolerance)
 
 
+def _circuit_values(claim: Claim, recorded: CircuitRun, runs: list[CircuitRun]) -> list[float]:
+    """The claim's metric for each run (the ideal distribution is the recorded run's)."""
+    metric_of = metrics.bind_metric(claim.metric, recorded.ideal, claim.outcomes)
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise ComparisonError(f"run {failed[0].id} failed: {failed[0].error}")
+    return [metric_of(r.counts) for r in runs]
+
+
 def _margin(claim: Claim) -> float:
     tol = claim.tolerance
     assert isinstance(tol, AbsoluteTolerance | RelativeTolerance)  # checked at parse time
@@ -76,7 +86,11 @@ def _notebook_claim(claim: Claim, ref: str, execution: Execution | None) -> Clai
     except MissingMetric as exc:
         return _result(claim, "fail", str(exc))
     comparison = compare_trials(values, claim.value, _margin(claim), claim.per_seed, claim.step)
-    return _result(claim, comparison.verdict, comparison.evidence, comparison)
+    try:
+        fresh = metric_values(execution.notebooks, ref, claim.name, fresh=True)
+    except MissingMetric:
+        fresh = []
+    return _with(claim, comparison, values, fresh)
 
 
 def evaluate_claim(
@@ -93,16 +107,39 @@ def evaluate_claim(
     if run is None or not run.ok:
         why = run.error if run is not None and run.error else "it was not run"
         return _result(claim, "error", f"circuit '{ref}' did not run: {why}")
+    assert execution is not None
     try:
         if claim.metric == "counts":
             if ref not in recorded:
                 return _result(claim, "error", f"recorded counts of circuit '{ref}' unreadable")
-            comparison = _counts_comparison(claim, run, recorded[ref], seed)
+            return _with(claim, _counts_comparison(claim, run, recorded[ref], seed))
+        trials = execution.runs(ref, "trial")
+        if trials:  # a claim over the circuit's seeds
+            values = _circuit_values(claim, run, trials)
+            assert claim.value is not None
+            comparison = compare_trials(
+                values, claim.value, _margin(claim), claim.per_seed, claim.step
+            )
         else:
+            values = [metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)(run.counts)]
             comparison = _scalar_comparison(claim, run, manifest.circuit(ref).shots, seed)
+        fresh = _circuit_values(claim, run, execution.runs(ref, "fresh"))
     except ComparisonError as exc:
         return _result(claim, "error", exc.one_line())
-    return _result(claim, comparison.verdict, comparison.evidence, comparison)
+    return _with(claim, comparison, values, fresh)
+
+
+def _with(
+    claim: Claim,
+    comparison: Comparison,
+    deposited: list[float] | None = None,
+    fresh: list[float] | None = None,
+) -> ClaimResult:
+    """The claim's result, with its seed check when fresh-seed values exist."""
+    result = _result(claim, comparison.verdict, comparison.evidence, comparison)
+    if not fresh or not deposited or claim.value is None:
+        return result
+    return result.model_copy(update={"seed_check": seed_check(claim.value, deposited, fresh)})
 
 
 def evaluate_claims(

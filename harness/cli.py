@@ -196,20 +196,60 @@ def _runner_options(kw: dict[str, Any]) -> Any:
 )
 @runner_options
 @click.option("--seed", default=0, show_default=True, help="Seed of the statistical tests.")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Notebook executions run in parallel.")
-@click.option("--determinism-check/--no-determinism-check", default=True, show_default=True,
-              help="Run each notebook's first seed twice to catch notebooks ignoring the seed.")
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Notebook executions run in parallel.",
+)
+@click.option(
+    "--determinism-check/--no-determinism-check",
+    default=True,
+    show_default=True,
+    help="Run each notebook's first seed twice to catch notebooks ignoring the seed.",
+)
+@click.option(
+    "--fresh-seeds",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Also run every seeded experiment with K new seeds and report where each "
+    "claim falls among them (seed-sensitive claims are flagged).",
+)
+@click.option(
+    "--seed-policy",
+    type=click.Choice(["strict", "report"]),
+    default="strict",
+    show_default=True,
+    help="strict: a seed-sensitive claim denies Results Reproduced; report: only shown.",
+)
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
-def evaluate_cmd(deposit: Path, out: Path, seed: int, jobs: int, determinism_check: bool,
-                 today: str | None, **kw: Any) -> None:
+def evaluate_cmd(
+    deposit: Path,
+    out: Path,
+    seed: int,
+    jobs: int,
+    determinism_check: bool,
+    fresh_seeds: int,
+    seed_policy: str,
+    today: str | None,
+    **kw: Any,
+) -> None:
     """Validate DEPOSIT, replay it, compare claims and write report.json + report.md."""
     from runners.registry import get_runner
 
     try:
         backend = get_runner(kw["runner"], _runner_options(kw))
-        options = Options(device=kw["device"], seed=seed, today=_today(today), jobs=jobs,
-                          determinism_check=determinism_check)
+        options = Options(
+            device=kw["device"],
+            seed=seed,
+            today=_today(today),
+            jobs=jobs,
+            determinism_check=determinism_check,
+            fresh_seeds=fresh_seeds,
+            seed_policy="report" if seed_policy == "report" else "strict",
+        )
         with backend:
             report = evaluate(deposit, out, backend, options)
     except QreproError as exc:

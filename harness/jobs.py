@@ -8,15 +8,18 @@ and the circuits they touch are listed as not run, so one bad file never hides t
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from harness.claims import needs_ideal
 from harness.deposit import Deposit
 from harness.errors import DepositError, NoiseModelError
 from harness.models import CircuitJob, Finding, NotebookJob, Validation
 from harness.noise import load_noise
-from harness.notebook_runs import REPEAT_SUFFIX
+from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
 from harness.qdata import Circuit, Environment, Manifest
 from harness.recorded import load_counts
 from harness.versions import environment_for
@@ -102,8 +105,9 @@ def _job(deposit: Deposit, m: Manifest, index: int, noise: dict[str, str]) -> Ci
             file=c.file,
             field=f"circuits[{index}].noise_model",
         )
-    return CircuitJob(
+    recorded = CircuitJob(
         id=c.id,
+        circuit=c.id,
         file=c.file,
         format=circuit_format(c, path),  # type: ignore[arg-type]
         shots=c.shots,
@@ -115,6 +119,47 @@ def _job(deposit: Deposit, m: Manifest, index: int, noise: dict[str, str]) -> Ci
         noise_model=noise.get(c.noise_model) if c.noise_model else None,
         ideal=needs_ideal(m, c.id),
     )
+    return recorded
+
+
+def _seeded(job: CircuitJob, role: str, seeds: list[int]) -> list[CircuitJob]:
+    """Copies of the recorded job with other seeds (the ideal comes from the recorded run)."""
+    tag = "seed" if role == "trial" else "fresh"
+    return [
+        job.model_copy(
+            update={
+                "id": f"{job.circuit}@{tag}-{s}",
+                "seed_simulator": s,
+                "role": role,
+                "ideal": False,
+            }
+        )
+        for s in seeds
+    ]
+
+
+def fresh_seeds(name: str, k: int, exclude: set[int], base: int) -> list[int]:
+    """K new seeds for ``name``, reproducible from ``base`` (the evaluation's --seed), never
+    one of the deposit's own."""
+    rng = np.random.default_rng([base, zlib.crc32(name.encode())])
+    seeds: list[int] = []
+    while len(seeds) < k:
+        s = int(rng.integers(1, 2**31 - 1))
+        if s not in exclude and s not in seeds:
+            seeds.append(s)
+    return seeds
+
+
+def _circuit_jobs(
+    deposit: Deposit, m: Manifest, index: int, noise: dict[str, str], fresh: int, base: int
+) -> list[CircuitJob]:
+    c = m.circuits[index]
+    recorded = _job(deposit, m, index, noise)
+    jobs = [recorded, *_seeded(recorded, "trial", c.seeds)]
+    if fresh and any(cl.source.circuit == c.id and cl.metric != "counts" for cl in m.claims):
+        own = {*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])}
+        jobs += _seeded(recorded, "fresh", fresh_seeds(c.id, fresh, own, base))
+    return jobs
 
 
 def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]], list[Finding]]:
@@ -132,7 +177,13 @@ def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]],
 
 
 def _notebook_runs(
-    deposit: Deposit, m: Manifest, index: int, noise: dict[str, str], repeat_first: bool
+    deposit: Deposit,
+    m: Manifest,
+    index: int,
+    noise: dict[str, str],
+    repeat_first: bool,
+    fresh: int = 0,
+    base: int = 0,
 ) -> list[NotebookJob]:
     """One job per recorded seed (seed 0 when none is recorded), plus, when asked, a
     second run of the first seed: a notebook that ignores its seed is caught that way."""
@@ -152,6 +203,10 @@ def _notebook_runs(
     runs = [(s, f"{nb.id}-seed-{s}") for s in seeds]
     if repeat_first:
         runs.append((seeds[0], f"{nb.id}-seed-{seeds[0]}{REPEAT_SUFFIX}"))
+    if fresh:
+        runs += [
+            (s, f"{nb.id}{FRESH_INFIX}{s}") for s in fresh_seeds(nb.id, fresh, set(seeds), base)
+        ]
     return [
         NotebookJob(
             id=nb.id,
@@ -170,20 +225,28 @@ def _notebook_runs(
 
 
 def prepare_jobs(
-    deposit: Deposit, m: Manifest, validation: Validation, workdir: Path, repeat_first: bool = True
+    deposit: Deposit,
+    m: Manifest,
+    validation: Validation,
+    workdir: Path,
+    repeat_first: bool = True,
+    fresh: int = 0,
+    base: int = 0,
 ) -> PreparedJobs:
+    """All jobs of the deposit; ``fresh`` new seeds per seeded experiment when asked
+    (--fresh-seeds), drawn reproducibly from ``base``."""
     noise, findings = _noise_models(deposit, m, workdir)
     jobs: list[CircuitJob] = []
     not_run: list[str] = []
     for i, c in enumerate(m.circuits):
         try:
-            jobs.append(_job(deposit, m, i, noise))
+            jobs.extend(_circuit_jobs(deposit, m, i, noise, fresh, base))
         except DepositError as exc:
             not_run.append(f"circuit {c.id} not run: {exc.one_line()}")
     notebooks: list[NotebookJob] = []
     for i, nb in enumerate(m.notebooks):
         try:
-            notebooks.extend(_notebook_runs(deposit, m, i, noise, repeat_first))
+            notebooks.extend(_notebook_runs(deposit, m, i, noise, repeat_first, fresh, base))
         except DepositError as exc:
             not_run.append(f"notebook {nb.id} not run: {exc.one_line()}")
     recorded, count_findings = _recorded(deposit, m)

@@ -75,6 +75,11 @@ class CircuitJob(Frozen):
         description="Canonical qrepro-noise-v1 JSON, relative to the work directory, or None.",
     )
     ideal: bool = Field(default=True, description="Also compute the ideal distribution.")
+    circuit: str = Field(default="", description="Manifest id of the circuit (id = run name).")
+    role: Literal["recorded", "trial", "fresh"] = Field(
+        default="recorded",
+        description="recorded: its seed_simulator; trial: one of its seeds; fresh: a new seed.",
+    )
 
 
 class NotebookJob(Frozen):
@@ -107,6 +112,8 @@ class CircuitRun(Frozen):
     """What the agent reports back for one circuit."""
 
     id: str
+    circuit: str = ""
+    role: Literal["recorded", "trial", "fresh"] = "recorded"
     ok: bool
     counts: dict[str, int] = Field(default_factory=dict)
     ideal: dict[str, float] | None = None
@@ -171,7 +178,12 @@ class Execution(Frozen):
     wall_s: float = 0.0
 
     def run(self, circuit_id: str) -> CircuitRun | None:
+        """The run of a circuit with its recorded seed."""
         return next((r for r in self.circuits if r.id == circuit_id), None)
+
+    def runs(self, circuit_id: str, role: str) -> list[CircuitRun]:
+        """A circuit's trial (or fresh-seed) runs, in seed order of the job."""
+        return [r for r in self.circuits if r.circuit == circuit_id and r.role == role]
 
 
 class Comparison(Frozen):
@@ -192,6 +204,23 @@ class Comparison(Frozen):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class SeedCheck(Frozen):
+    """Where a claim falls among results with fresh seeds (--fresh-seeds)."""
+
+    fresh_n: int
+    fresh_mean: float
+    fresh_sd: float
+    claimed: float
+    percentile: float = Field(description="Share of fresh-seed values below the claim.")
+    deposited_n: int
+    p_value: float | None = Field(
+        default=None, description="Two-sided Welch t-test: deposited seeds vs fresh seeds."
+    )
+    alpha: float
+    flagged: bool = Field(description="seed-sensitive: the deposited seeds are extreme.")
+    evidence: str
+
+
 class ClaimResult(Frozen):
     id: str
     source: str = Field(description="circuit:ID or notebook:ID")
@@ -200,6 +229,7 @@ class ClaimResult(Frozen):
     tolerance: dict[str, Any]
     comparison: Comparison | None = None
     message: str = ""
+    seed_check: SeedCheck | None = None
 
 
 class BadgeDecision(Frozen):

@@ -12,20 +12,32 @@ from harness.models import Finding, NotebookRun
 from harness.qdata import Manifest
 
 REPEAT_SUFFIX = "-repeat"
+FRESH_INFIX = "-fresh-"
 
 
 def seed_runs(runs: Sequence[NotebookRun], notebook_id: str) -> list[NotebookRun]:
-    """The runs of one notebook, one per recorded seed (the determinism repeat excluded)."""
-    return [r for r in runs if r.id == notebook_id and not r.run.endswith(REPEAT_SUFFIX)]
+    """The runs of one notebook, one per recorded seed (repeat and fresh-seed runs excluded)."""
+    return [
+        r
+        for r in runs
+        if r.id == notebook_id and not r.run.endswith(REPEAT_SUFFIX) and FRESH_INFIX not in r.run
+    ]
+
+
+def fresh_runs(runs: Sequence[NotebookRun], notebook_id: str) -> list[NotebookRun]:
+    """The runs of one notebook with fresh seeds (--fresh-seeds)."""
+    return [r for r in runs if r.id == notebook_id and FRESH_INFIX in r.run]
 
 
 class MissingMetric(Exception):
     """A run did not produce the metric a claim needs (names notebook, seed, metric)."""
 
 
-def metric_values(runs: Sequence[NotebookRun], notebook_id: str, name: str) -> list[float]:
+def metric_values(
+    runs: Sequence[NotebookRun], notebook_id: str, name: str, fresh: bool = False
+) -> list[float]:
     values: list[float] = []
-    for run in seed_runs(runs, notebook_id):
+    for run in (fresh_runs if fresh else seed_runs)(runs, notebook_id):
         value = run.metrics.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float):
             what = "is missing" if value is None else f"is not a number ({type(value).__name__})"

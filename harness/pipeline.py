@@ -38,6 +38,7 @@ from harness.models import (
 )
 from harness.notebook_runs import determinism_findings
 from harness.qdata import MANIFEST_NAME, Manifest, load_manifest
+from harness.seed_robustness import seed_findings
 from harness.validate import validate
 from harness.versions import version_findings
 from reports import write_reports
@@ -55,6 +56,8 @@ class Options:
     formats: tuple[str, ...] = ("json", "md")
     jobs: int = 1
     determinism_check: bool = True
+    fresh_seeds: int = 0
+    seed_policy: Literal["strict", "report"] = "strict"
 
 
 @dataclass
@@ -152,7 +155,13 @@ def _run(
     workdir = fresh_dir(out_dir / WORK_DIR)  # nothing a previous run left is trusted
     with clock.phase("prepare"):
         prepared = prepare_jobs(
-            deposit, manifest, validation, workdir, repeat_first=options.determinism_check
+            deposit,
+            manifest,
+            validation,
+            workdir,
+            repeat_first=options.determinism_check,
+            fresh=options.fresh_seeds,
+            base=options.seed,
         )
         state.findings = (*validation.findings, *prepared.findings)
     failure: RunnerError | None = None
@@ -166,6 +175,7 @@ def _run(
         *state.findings,
         *version_findings(manifest, execution),
         *determinism_findings(manifest, execution.notebooks if execution else ()),
+        *seed_findings(claims, options.seed_policy),
     )
     not_run = [*prepared.not_run, *_failed_runs(execution)]
     if failure is not None:

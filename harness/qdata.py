@@ -180,6 +180,11 @@ class Circuit(_Model):
     precision: Literal["double", "single"] = "double"
     noise_model: str | None = Field(default=None, description="id of a noise_models entry.")
     counts: str | None = Field(default=None, description="JSON file of the recorded counts.")
+    seeds: list[int] = Field(
+        default_factory=list,
+        description="Repeated trials: one run per seed_simulator value, for claims over seeds "
+        "(spread / per_seed).",
+    )
 
 
 class Notebook(_Model):
@@ -426,7 +431,7 @@ def _check_claim(
         _COUNTS_TOLERANCES
         if counts
         else _NOTEBOOK_TOLERANCES
-        if kind == "notebook"
+        if kind == "notebook" or m.circuit(ref).seeds
         else _SCALAR_TOLERANCES
     )
     if claim.tolerance.kind not in allowed:

@@ -6,13 +6,26 @@ Test ``tost``: two one-sided t-tests of H0: mu <= c - m and
   Power at mu = c and sigma = s (exact, integrating over the chi-square law of s):
   power = int_0^{u*} [2 Phi(delta - t_crit sqrt(u / df)) - 1] f_chi2(u; df) du with
   delta = m sqrt(n) / s, t_crit = t_{1-alpha, df}, u* = df (delta / t_crit)^2.
+
+Test ``tost-welch`` (two independent samples, reproduced x vs deposited per-seed y):
+  the same two one-sided tests on d = xbar - ybar against +/- m with
+  se = sqrt(s_x^2 / n_x + s_y^2 / n_y) and the Welch-Satterthwaite
+  df = se^4 / ((s_x^2/n_x)^2 / (n_x - 1) + (s_y^2/n_y)^2 / (n_y - 1)). Power (approximate):
+  the integral above with delta = m / se and df = the Welch df, i.e. treating se_hat^2 as
+  se^2 chi2_df / df (Satterthwaite), at d = 0 and the observed variances.
+
+Test ``bootstrap-ci`` (non-normal metrics): pass iff the (1 - 2 alpha) bootstrap CI
+  (BCa for n >= 3, percentile for n = 2; scipy.stats.bootstrap, seeded) of the reproduced
+  mean lies inside [c - m, c + m], the confidence-interval inclusion form of TOST.
 """
 
 from __future__ import annotations
 
 import decimal
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import integrate, stats
@@ -21,6 +34,8 @@ from harness.compare import compare_scalar, error_comparison, fmt, slack
 from harness.errors import ComparisonError
 from harness.models import Comparison
 from harness.qdata import AbsoluteTolerance, Spread
+
+N_RESAMPLES = 2000
 
 
 def spread_to_sd(spread: Spread) -> float:
@@ -41,8 +56,12 @@ def tost_power(sd: float, n: int, margin: float, alpha: float = 0.05) -> float:
         return 0.0
     if sd <= 0:
         return 1.0
-    df = n - 1
-    delta = margin * math.sqrt(n) / sd
+    return _tost_power_delta(margin * math.sqrt(n) / sd, n - 1, alpha)
+
+
+def _tost_power_delta(delta: float, df: float, alpha: float) -> float:
+    """TOST power at a zero true difference for delta = margin / se, when the estimated se
+    is se * sqrt(chi2_df / df) (exact for one sample; Satterthwaite's law for Welch)."""
     t_crit = float(stats.t.ppf(1 - alpha, df))
     upper = df * (delta / t_crit) ** 2
 
@@ -76,8 +95,11 @@ def tost_one_sample(
 
 
 def _tost_pvalues(mean: float, sd: float, n: int, low: float, high: float) -> dict[str, float]:
-    df = n - 1
-    se = sd / math.sqrt(n)
+    return _t_pvalues(mean, sd / math.sqrt(n), n - 1, low, high)
+
+
+def _t_pvalues(mean: float, se: float, df: float, low: float, high: float) -> dict[str, float]:
+    """The two one-sided t-tests of low < mean < high (se 0: decided by the mean alone)."""
     if se == 0:
         inside = low < mean < high
         t_l = math.inf if mean > low else -math.inf
@@ -100,6 +122,10 @@ def _tost_check(sd: float, n: int, margin: float, alpha: float, step: float | No
         return f"TOST needs at least two trials, got {n}"
     if not (math.isfinite(sd) and sd >= 0):
         return f"the standard deviation {sd} is not a finite non-negative number"
+    return _margin_check(margin, alpha, step)
+
+
+def _margin_check(margin: float, alpha: float, step: float | None) -> str | None:
     if not 0 < alpha < 0.5:
         return f"alpha {alpha} is outside (0, 0.5)"
     if step is not None and margin < step - slack(step):
@@ -163,14 +189,18 @@ def _tost_evidence(
     ok: bool,
 ) -> str:
     head = f"mean {fmt(mean)} (sd {fmt(sd)}, n {n}) vs claimed {fmt(claimed)}: "
+    return head + _tost_result(margin, alpha, p, power, ok, "TOST")
+
+
+def _tost_result(margin: float, alpha: float, p: float, power: float, ok: bool, label: str) -> str:
     within = f"within +/-{fmt(margin)}"
     if ok:
-        result = f"equivalent {within} (TOST p = {p:.3g} < alpha {alpha:g}"
+        result = f"equivalent {within} ({label} p = {p:.3g} < alpha {alpha:g}"
     else:
-        result = f"equivalence {within} not shown (TOST p = {p:.3g} >= alpha {alpha:g}"
+        result = f"equivalence {within} not shown ({label} p = {p:.3g} >= alpha {alpha:g}"
     if power < 0.8:
-        return f"{head}{result}; low power: an honest claim passes only {power:.0%} of the time)"
-    return f"{head}{result}; power {power:.2f})"
+        return f"{result}; low power: an honest claim passes only {power:.0%} of the time)"
+    return f"{result}; power {power:.2f})"
 
 
 def deposited_precision(value: float) -> float:
@@ -253,3 +283,192 @@ def compare_trials(
         float(values[0]), claimed, AbsoluteTolerance(kind="absolute", value=margin)
     )
     return one.model_copy(update={"evidence": "one trial: " + one.evidence})
+
+
+# --- two samples: Welch TOST ----------------------------------------------------------
+
+
+def tost_welch(
+    reproduced: Sequence[float],
+    claimed_values: Sequence[float],
+    margin: float,
+    alpha: float = 0.05,
+    step: float | None = None,
+) -> Comparison:
+    """Welch two-sample TOST: is mean(reproduced) - mean(claimed_values) within +/- margin?
+
+    For a reproduction run with its own independent seeds against deposited per-seed values
+    (unequal variances and sizes allowed; Welch-Satterthwaite df). Power is approximate: the
+    exact one-sample integral with df = the Welch df, at a zero true difference and the
+    observed variances (Satterthwaite's chi-square law for the estimated se).
+    """
+    x = np.asarray(reproduced, dtype=float)
+    y = np.asarray(claimed_values, dtype=float)
+    problem = _welch_check(x, y, margin, alpha, step)
+    if problem is not None:
+        return error_comparison("tost-welch", problem, alpha=alpha)
+    t = _welch_pvalues(x, y, margin)
+    p = max(t["p_lower"], t["p_upper"])
+    power = 1.0 if t["se"] == 0 else _tost_power_delta(margin / t["se"], t["df"], alpha)
+    ok = p < alpha
+    mean_x, mean_y = float(x.mean()), float(y.mean())
+    sd_x, sd_y = float(x.std(ddof=1)), float(y.std(ddof=1))
+    head = (
+        f"reproduced mean {fmt(mean_x)} (sd {fmt(sd_x)}, n {x.size}) vs deposited mean "
+        f"{fmt(mean_y)} (sd {fmt(sd_y)}, n {y.size}), difference {fmt(mean_x - mean_y)}: "
+    )
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test="tost-welch",
+        observed=mean_x,
+        claimed=mean_y,
+        difference=mean_x - mean_y,
+        statistic="t_min",
+        statistic_value=min(t["t_lower"], -t["t_upper"]),
+        p_value=p,
+        alpha=alpha,
+        power=power,
+        evidence=head + _tost_result(margin, alpha, p, power, ok, f"Welch TOST, df {t['df']:.1f},"),
+        details={
+            **t,
+            "margin": margin,
+            "sd_reproduced": sd_x,
+            "sd_claimed": sd_y,
+            "n_reproduced": int(x.size),
+            "n_claimed": int(y.size),
+            "t_critical": float(stats.t.ppf(1 - alpha, t["df"])),
+        },
+    )
+
+
+def _welch_check(
+    x: np.ndarray, y: np.ndarray, margin: float, alpha: float, step: float | None
+) -> str | None:
+    if min(x.size, y.size) < 2:
+        return f"Welch TOST needs at least two values on each side, got {x.size} and {y.size}"
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return "a reproduced or deposited trial value is not finite"
+    return _margin_check(margin, alpha, step)
+
+
+def welch_df(var_x: float, n_x: int, var_y: float, n_y: int) -> float:
+    """Welch-Satterthwaite df of mean(x) - mean(y) from the sample variances (ddof=1).
+
+    Both variances zero: the limit is undefined; n_x + n_y - 2 is returned.
+    """
+    a, b = var_x / n_x, var_y / n_y
+    if a + b == 0:
+        return float(n_x + n_y - 2)
+    return (a + b) ** 2 / (a**2 / (n_x - 1) + b**2 / (n_y - 1))
+
+
+def _welch_pvalues(x: np.ndarray, y: np.ndarray, margin: float) -> dict[str, float]:
+    var_x, var_y = float(x.var(ddof=1)), float(y.var(ddof=1))
+    se = math.sqrt(var_x / x.size + var_y / y.size)
+    df = welch_df(var_x, int(x.size), var_y, int(y.size))
+    return _t_pvalues(float(x.mean() - y.mean()), se, df, -margin, margin)
+
+
+# --- bootstrap confidence interval ----------------------------------------------------
+
+
+def bootstrap_ci(
+    values: Sequence[float],
+    level: float = 0.95,
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
+    statistic: Callable[..., Any] = np.mean,
+) -> tuple[float, float]:
+    """Two-sided bootstrap confidence interval of ``statistic`` (scipy.stats.bootstrap).
+
+    Resampled with ``numpy.random.default_rng(seed)``: BCa for n >= 3 (percentile if BCa
+    gives no finite bounds), percentile for n = 2; all-equal data give (v, v), v the
+    statistic of the data. Raises ComparisonError for no data or non-finite values.
+    """
+    low, high, _ = _bootstrap_interval(values, level, seed, n_resamples, statistic)
+    return low, high
+
+
+def _bootstrap_interval(
+    values: Sequence[float],
+    level: float,
+    seed: int,
+    n_resamples: int,
+    statistic: Callable[..., Any],
+) -> tuple[float, float, str]:
+    data = np.asarray(values, dtype=float)
+    if data.size == 0 or not np.all(np.isfinite(data)):
+        raise ComparisonError("a bootstrap interval needs finite values, at least one")
+    if not 0 < level < 1:
+        raise ComparisonError(f"confidence level {level} is outside (0, 1)")
+    if np.all(data == data[0]):
+        v = float(statistic(data))
+        return v, v, "degenerate"
+    methods = ["BCa", "percentile"] if data.size >= 3 else ["percentile"]
+    for method in methods:
+        with warnings.catch_warnings():
+            # BCa on lumpy data: nan bounds (checked below) with these two warnings
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ci = stats.bootstrap(
+                (data,),
+                statistic,
+                n_resamples=n_resamples,
+                confidence_level=level,
+                method=method,
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
+        low, high = float(ci.low), float(ci.high)
+        if math.isfinite(low) and math.isfinite(high):
+            break
+    return low, high, method
+
+
+def compare_bootstrap(
+    values: Sequence[float],
+    claimed: float,
+    margin: float,
+    level: float = 0.90,
+    seed: int = 0,
+) -> Comparison:
+    """Equivalence by CI inclusion, for metrics too skewed for a t-test: pass iff the
+    ``level`` bootstrap CI of the reproduced mean lies in [claimed - margin, claimed + margin]
+    (level 1 - 2 alpha: 0.90 is the alpha 0.05 TOST's dual)."""
+    test = "bootstrap-ci"
+    if len(values) < 2:
+        return error_comparison(
+            test, f"a bootstrap CI needs at least two trials, got {len(values)}"
+        )
+    if not margin > 0:
+        return error_comparison(test, "the equivalence margin must be positive")
+    try:
+        low, high, method = _bootstrap_interval(values, level, seed, N_RESAMPLES, np.mean)
+    except ComparisonError as exc:
+        return error_comparison(test, exc.message)
+    mean = float(np.mean(values))
+    reach = max(abs(low - claimed), abs(high - claimed))
+    ok = reach <= margin + slack(low, high, claimed, margin)  # low >= c - m and high <= c + m
+    verb = "lies within" if ok else "is not within"
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test=test,
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        statistic="max |CI bound - claimed|",
+        statistic_value=reach,
+        threshold=margin,
+        alpha=round((1 - level) / 2, 12),
+        evidence=f"mean {fmt(mean)} (n {len(values)}) vs claimed {fmt(claimed)}: its "
+        f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} +/-{fmt(margin)}",
+        details={
+            "ci_low": low,
+            "ci_high": high,
+            "level": level,
+            "method": method,
+            "n": len(values),
+            "n_resamples": N_RESAMPLES,
+            "seed": seed,
+            "margin": margin,
+        },
+    )

@@ -12,7 +12,7 @@ _MARK = {True: "awarded", False: "denied"}
 def _num(value: float | None, digits: int = 4) -> str:
     if value is None:
         return "-"
-    if value != 0 and abs(value) < 10 ** -digits:
+    if value != 0 and abs(value) < 10**-digits:
         return f"{value:.2e}"
     return f"{value:.{digits}f}"
 
@@ -24,14 +24,21 @@ def _cell(text: str) -> str:
 def _header(r: Report) -> list[str]:
     d = r.deposit
     lines = [f"# qrepro report: {d.title or d.source}", ""]
-    lines += [f"- deposit: `{d.source}`", f"- identifier: {d.identifier or '(none)'}",
-              f"- version: {d.version or '-'}", f"- deposit sha256: `{r.deposit_sha256 or '-'}`",
-              f"- files: {d.files} ({d.bytes} bytes)", f"- status: **{r.status}**",
-              f"- generated: {r.generated} by qrepro {r.tool.get('version', '?')}"]
+    lines += [
+        f"- deposit: `{d.source}`",
+        f"- identifier: {d.identifier or '(none)'}",
+        f"- version: {d.version or '-'}",
+        f"- deposit sha256: `{r.deposit_sha256 or '-'}`",
+        f"- files: {d.files} ({d.bytes} bytes)",
+        f"- status: **{r.status}**",
+        f"- generated: {r.generated} by qrepro {r.tool.get('version', '?')}",
+    ]
     if r.error is not None:
         where = ": ".join(p for p in (r.error.file, r.error.field) if p)
-        lines += ["", f"**Error ({r.error.kind})**: {where + ': ' if where else ''}"
-                      f"{r.error.message}"]
+        lines += [
+            "",
+            f"**Error ({r.error.kind})**: {where + ': ' if where else ''}{r.error.message}",
+        ]
     return [*lines, ""]
 
 
@@ -55,19 +62,42 @@ def _claim_row(c: ClaimResult) -> str:
         stat += f" (threshold {_num(cmp.threshold)})"
     if cmp.p_value is not None:
         stat += f", p = {_num(cmp.p_value, 3)}"
-    return (f"| {c.id} | {c.source} | {c.metric} | {_num(cmp.claimed)} | {_num(cmp.observed)} | "
-            f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{c.verdict}** |")
+    return (
+        f"| {c.id} | {c.source} | {c.metric} | {_num(cmp.claimed)} | {_num(cmp.observed)} | "
+        f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{c.verdict}** |"
+    )
 
 
 def _claims(claims: Iterable[ClaimResult]) -> list[str]:
     claims = list(claims)
     if not claims:
         return []
-    lines = ["## Claims", "",
-             "| claim | source | metric | claimed | reproduced | difference | test | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Claims",
+        "",
+        "| claim | source | metric | claimed | reproduced | difference | test | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     lines += [_claim_row(c) for c in claims]
     lines += ["", *[f"- **{c.id}**: {_cell(c.message)}" for c in claims], ""]
+    checks = [c for c in claims if c.seed_check is not None]
+    if checks:
+        lines += [
+            "### Seed robustness (fresh seeds)",
+            "",
+            "| claim | fresh runs | fresh mean | fresh sd | claim percentile | p | "
+            "seed-sensitive |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in checks:
+            k = c.seed_check
+            assert k is not None
+            lines.append(
+                f"| {c.id} | {k.fresh_n} | {_num(k.fresh_mean)} | {_num(k.fresh_sd)} | "
+                f"{k.percentile:.0%} | {_num(k.p_value, 3)} | "
+                f"{'**yes**' if k.flagged else 'no'} |"
+            )
+        lines.append("")
     return lines
 
 
@@ -85,13 +115,19 @@ def _findings(findings: Iterable[Finding]) -> list[str]:
 def _circuits(r: Report) -> list[str]:
     if not r.circuits:
         return []
-    lines = ["## Circuit runs", "", "| circuit | ok | shots | seed used | method | device | "
-             "wall (s) | error |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Circuit runs",
+        "",
+        "| circuit | ok | shots | seed used | method | device | wall (s) | error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for c in r.circuits:
-        lines.append(f"| {c.id} | {'yes' if c.ok else 'no'} | {c.shots or '-'} | "
-                     f"{c.seed_simulator if c.seed_simulator is not None else '-'} | "
-                     f"{c.method or '-'} | {c.device or '-'} | {c.wall_s:.3f} | "
-                     f"{_cell(c.error or '')} |")
+        lines.append(
+            f"| {c.id} | {'yes' if c.ok else 'no'} | {c.shots or '-'} | "
+            f"{c.seed_simulator if c.seed_simulator is not None else '-'} | "
+            f"{c.method or '-'} | {c.device or '-'} | {c.wall_s:.3f} | "
+            f"{_cell(c.error or '')} |"
+        )
     return [*lines, ""]
 
 
@@ -106,15 +142,23 @@ def _notebook_error(n: NotebookRun) -> str:
 def _notebooks(r: Report) -> list[str]:
     if not r.notebooks:
         return []
-    lines = ["## Notebook runs", "", "| notebook | run | seed | ok | wall (s) | metrics | "
-             "executed notebook | error |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Notebook runs",
+        "",
+        "| notebook | run | seed | ok | wall (s) | metrics | executed notebook | error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for n in r.notebooks:
-        metrics = ", ".join(f"{k} = {_num(v) if isinstance(v, float) else v}"
-                            for k, v in sorted(n.metrics.items())
-                            if isinstance(v, int | float | str))
-        lines.append(f"| {n.id} | {n.run} | {n.seed} | {'yes' if n.ok else 'no'} | "
-                     f"{n.wall_s:.2f} | {_cell(metrics)} | {n.executed or '-'} | "
-                     f"{_cell(_notebook_error(n))} |")
+        metrics = ", ".join(
+            f"{k} = {_num(v) if isinstance(v, float) else v}"
+            for k, v in sorted(n.metrics.items())
+            if isinstance(v, int | float | str)
+        )
+        lines.append(
+            f"| {n.id} | {n.run} | {n.seed} | {'yes' if n.ok else 'no'} | "
+            f"{n.wall_s:.2f} | {_cell(metrics)} | {n.executed or '-'} | "
+            f"{_cell(_notebook_error(n))} |"
+        )
     return [*lines, ""]
 
 
@@ -123,17 +167,30 @@ def _environment(r: Report) -> list[str]:
     if r.environment is not None:
         e = r.environment
         pkgs = ", ".join(f"{k} {v}" for k, v in sorted(e.packages.items()))
-        lines += ["## Environment", "", f"- runner: {e.runner}", f"- python: {e.python}",
-                  f"- platform: {e.platform}", f"- device: {e.device} "
-                  f"(available: {', '.join(e.devices_available) or '-'})",
-                  f"- packages: {pkgs or '-'}", *[f"- note: {n}" for n in e.notes], ""]
+        lines += [
+            "## Environment",
+            "",
+            f"- runner: {e.runner}",
+            f"- python: {e.python}",
+            f"- platform: {e.platform}",
+            f"- device: {e.device} (available: {', '.join(e.devices_available) or '-'})",
+            f"- packages: {pkgs or '-'}",
+            *[f"- note: {n}" for n in e.notes],
+            "",
+        ]
     if r.timings:
         lines += ["## Timings (s)", "", *[f"- {k}: {v:.3f}" for k, v in r.timings.items()], ""]
     return lines
 
 
 def render_markdown(report: Report) -> str:
-    parts = [_header(report), _badges(report), _claims(report.claims),
-             _findings(report.findings), _circuits(report), _notebooks(report),
-             _environment(report)]
+    parts = [
+        _header(report),
+        _badges(report),
+        _claims(report.claims),
+        _findings(report.findings),
+        _circuits(report),
+        _notebooks(report),
+        _environment(report),
+    ]
     return "\n".join(line for part in parts for line in part)

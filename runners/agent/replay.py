@@ -145,6 +145,11 @@ def ideal_distribution(circuit: Any) -> dict[str, float] | None:
     return dist
 
 
+def identity(spec: dict[str, Any]) -> dict[str, Any]:
+    """The fields that tie a result to its job (run name, circuit, role)."""
+    return {key: spec[key] for key in ("id", "circuit", "role") if key in spec}
+
+
 def run_circuit(
     spec: dict[str, Any], deposit_root: str, work_dir: str, device: str
 ) -> dict[str, Any]:
@@ -180,7 +185,7 @@ def run_circuit(
     metadata = getattr(experiment, "metadata", None) or {}
     counts = {str(k).replace(" ", ""): int(v) for k, v in result.get_counts(0).items()}
     return {
-        "id": spec["id"],
+        **identity(spec),
         "ok": True,
         "counts": counts,
         "ideal": ideal_distribution(circuit) if spec.get("ideal", True) else None,
@@ -197,7 +202,7 @@ def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str)
         return run_circuit(spec, deposit_root, work_dir, device)
     except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"id": spec["id"], "ok": False, "error": last, "error_type": type(exc).__name__}
+        return {**identity(spec), "ok": False, "error": last, "error_type": type(exc).__name__}
 
 
 def run_notebook_jobs(job: dict[str, Any], device: str) -> list[dict[str, Any]]:
