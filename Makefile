@@ -8,7 +8,7 @@ OUT    ?= out/ghz-noisy
 DEPOSIT ?= benchmarks/deposits/ghz-noisy
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint venv deposits schema clean
+.PHONY: run test bench lint venv deposits schema validity clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (qrepro needs Python 3.11)"; exit 1; }
@@ -31,6 +31,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.perf.run
+
+validity: $(STAMP)
+	$(BIN)/python -m benchmarks.validity.study
 
 deposits: $(STAMP)
 	$(BIN)/python benchmarks/deposits/generate_ghz.py

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import integrate, stats
 
 from harness.compare import compare_scalar, error_comparison, fmt, slack
@@ -36,6 +37,7 @@ from harness.models import Comparison
 from harness.qdata import AbsoluteTolerance, Spread
 
 N_RESAMPLES = 2000
+Values = Sequence[float] | npt.NDArray[np.floating[Any]]  # per-trial values
 
 
 def spread_to_sd(spread: Spread) -> float:
@@ -289,8 +291,8 @@ def compare_trials(
 
 
 def tost_welch(
-    reproduced: Sequence[float],
-    claimed_values: Sequence[float],
+    reproduced: Values,
+    claimed_values: Values,
     margin: float,
     alpha: float = 0.05,
     step: float | None = None,
@@ -313,10 +315,7 @@ def tost_welch(
     ok = p < alpha
     mean_x, mean_y = float(x.mean()), float(y.mean())
     sd_x, sd_y = float(x.std(ddof=1)), float(y.std(ddof=1))
-    head = (
-        f"reproduced mean {fmt(mean_x)} (sd {fmt(sd_x)}, n {x.size}) vs deposited mean "
-        f"{fmt(mean_y)} (sd {fmt(sd_y)}, n {y.size}), difference {fmt(mean_x - mean_y)}: "
-    )
+    label = f"Welch TOST, df {t['df']:.1f},"
     return Comparison(
         verdict="pass" if ok else "fail",
         test="tost-welch",
@@ -328,7 +327,9 @@ def tost_welch(
         p_value=p,
         alpha=alpha,
         power=power,
-        evidence=head + _tost_result(margin, alpha, p, power, ok, f"Welch TOST, df {t['df']:.1f},"),
+        evidence=f"reproduced mean {fmt(mean_x)} (sd {fmt(sd_x)}, n {x.size}) vs deposited "
+        f"mean {fmt(mean_y)} (sd {fmt(sd_y)}, n {y.size}), difference {fmt(mean_x - mean_y)}: "
+        + _tost_result(margin, alpha, p, power, ok, label),
         details={
             **t,
             "margin": margin,
@@ -373,7 +374,7 @@ def _welch_pvalues(x: np.ndarray, y: np.ndarray, margin: float) -> dict[str, flo
 
 
 def bootstrap_ci(
-    values: Sequence[float],
+    values: Values,
     level: float = 0.95,
     seed: int = 0,
     n_resamples: int = N_RESAMPLES,
@@ -390,7 +391,7 @@ def bootstrap_ci(
 
 
 def _bootstrap_interval(
-    values: Sequence[float],
+    values: Values,
     level: float,
     seed: int,
     n_resamples: int,
@@ -425,7 +426,7 @@ def _bootstrap_interval(
 
 
 def compare_bootstrap(
-    values: Sequence[float],
+    values: Values,
     claimed: float,
     margin: float,
     level: float = 0.90,
@@ -449,6 +450,7 @@ def compare_bootstrap(
     reach = max(abs(low - claimed), abs(high - claimed))
     ok = reach <= margin + slack(low, high, claimed, margin)  # low >= c - m and high <= c + m
     verb = "lies within" if ok else "is not within"
+    band = f"[{fmt(claimed - margin)}, {fmt(claimed + margin)}] (claimed +/-{fmt(margin)})"
     return Comparison(
         verdict="pass" if ok else "fail",
         test=test,
@@ -460,7 +462,7 @@ def compare_bootstrap(
         threshold=margin,
         alpha=round((1 - level) / 2, 12),
         evidence=f"mean {fmt(mean)} (n {len(values)}) vs claimed {fmt(claimed)}: its "
-        f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} +/-{fmt(margin)}",
+        f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} {band}",
         details={
             "ci_low": low,
             "ci_high": high,
