@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness import compare, metrics
+from harness.chisquare import chi_square_counts
 from harness.errors import ComparisonError
 from harness.models import CircuitRun, ClaimResult, Comparison, Execution
+from harness.multiple import Method, benjamini_hochberg, holm
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
 from harness.qdata import AbsoluteTolerance, Claim, Manifest, RelativeTolerance, ShotNoiseTolerance
 from harness.seed_robustness import seed_check
@@ -44,6 +46,9 @@ def _result(
 def _counts_comparison(
     claim: Claim, run: CircuitRun, recorded: dict[str, int], seed: int
 ) -> Comparison:
+    if claim.test == "chi-square":
+        alpha = claim.tolerance.alpha if isinstance(claim.tolerance, ShotNoiseTolerance) else 0.01
+        return chi_square_counts(run.counts, recorded, alpha=alpha)
     test = None if claim.test == "auto" else claim.test
     return compare.compare_counts(run.counts, recorded, claim.tolerance, seed=seed, test=test)
 
@@ -85,7 +90,9 @@ def _notebook_claim(claim: Claim, ref: str, execution: Execution | None) -> Clai
         values = metric_values(execution.notebooks, ref, claim.name)
     except MissingMetric as exc:
         return _result(claim, "fail", str(exc))
-    comparison = compare_trials(values, claim.value, _margin(claim), claim.per_seed, claim.step)
+    comparison = compare_trials(
+        values, claim.value, _margin(claim), claim.per_seed, claim.step, test=claim.test
+    )
     try:
         fresh = metric_values(execution.notebooks, ref, claim.name, fresh=True)
     except MissingMetric:
@@ -118,7 +125,7 @@ def evaluate_claim(
             values = _circuit_values(claim, run, trials)
             assert claim.value is not None
             comparison = compare_trials(
-                values, claim.value, _margin(claim), claim.per_seed, claim.step
+                values, claim.value, _margin(claim), claim.per_seed, claim.step, test=claim.test
             )
         else:
             values = [metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)(run.counts)]
@@ -162,3 +169,30 @@ def needs_ideal(manifest: Manifest, circuit_id: str) -> bool:
         and c.metric != "success_probability"
         for c in manifest.claims
     )
+
+
+#: tests whose null hypothesis is "no discrepancy" (small p = evidence against the claim)
+DIFFERENCE_TESTS = ("bootstrap-tvd", "bootstrap-infidelity", "chi-square", "shot-noise-z")
+
+
+def flag_discrepancies(
+    claims: tuple[ClaimResult, ...], method: Method = "holm", alpha: float = 0.05
+) -> tuple[ClaimResult, ...]:
+    """Adjust the difference tests' p-values across all claims (Holm: family-wise error;
+    BH: false discovery rate) and flag discrepancies. Badges do not use this (each claim
+    must pass on its own); it ranks what to look at first among many claims."""
+    tested = [
+        i
+        for i, c in enumerate(claims)
+        if c.comparison is not None
+        and c.comparison.p_value is not None
+        and c.comparison.test in DIFFERENCE_TESTS
+    ]
+    if not tested:
+        return claims
+    p = [float(claims[i].comparison.p_value or 0.0) for i in tested]  # type: ignore[union-attr]
+    adjusted = holm(p) if method == "holm" else benjamini_hochberg(p)
+    out = list(claims)
+    for i, adj in zip(tested, adjusted, strict=True):
+        out[i] = claims[i].model_copy(update={"adjusted_p_value": adj, "discrepancy": adj < alpha})
+    return tuple(out)

@@ -224,6 +224,13 @@ def _runner_options(kw: dict[str, Any]) -> Any:
     show_default=True,
     help="strict: a seed-sensitive claim denies Results Reproduced; report: only shown.",
 )
+@click.option(
+    "--discrepancy-method",
+    type=click.Choice(["holm", "bh"]),
+    default="holm",
+    show_default=True,
+    help="Adjustment of p-values across claims for the discrepancy flags.",
+)
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
 def evaluate_cmd(
     deposit: Path,
@@ -233,6 +240,7 @@ def evaluate_cmd(
     determinism_check: bool,
     fresh_seeds: int,
     seed_policy: str,
+    discrepancy_method: str,
     today: str | None,
     **kw: Any,
 ) -> None:
@@ -249,6 +257,7 @@ def evaluate_cmd(
             determinism_check=determinism_check,
             fresh_seeds=fresh_seeds,
             seed_policy="report" if seed_policy == "report" else "strict",
+            discrepancy_method="bh" if discrepancy_method == "bh" else "holm",
         )
         with backend:
             report = evaluate(deposit, out, backend, options)

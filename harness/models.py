@@ -230,6 +230,12 @@ class ClaimResult(Frozen):
     comparison: Comparison | None = None
     message: str = ""
     seed_check: SeedCheck | None = None
+    adjusted_p_value: float | None = Field(
+        default=None, description="p-value adjusted across the claims (Holm or BH)."
+    )
+    discrepancy: bool = Field(
+        default=False, description="Flagged as a discrepancy after the multiplicity adjustment."
+    )
 
 
 class BadgeDecision(Frozen):

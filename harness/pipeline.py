@@ -20,7 +20,7 @@ from typing import Literal
 
 from harness import __version__
 from harness.badges import decide, none_awarded
-from harness.claims import evaluate_claims
+from harness.claims import evaluate_claims, flag_discrepancies
 from harness.deposit import Deposit, open_deposit, tree_digest
 from harness.errors import DepositError, QreproError, RunnerError
 from harness.jobs import PreparedJobs, prepare_jobs
@@ -58,6 +58,7 @@ class Options:
     determinism_check: bool = True
     fresh_seeds: int = 0
     seed_policy: Literal["strict", "report"] = "strict"
+    discrepancy_method: Literal["holm", "bh"] = "holm"
 
 
 @dataclass
@@ -170,7 +171,10 @@ def _run(
     except RunnerError as exc:  # the evidence gathered so far still decides Available
         execution, failure = None, exc
     with clock.phase("compare"):
-        claims = evaluate_claims(manifest, execution, prepared.recorded, options.seed)
+        claims = flag_discrepancies(
+            evaluate_claims(manifest, execution, prepared.recorded, options.seed),
+            options.discrepancy_method,
+        )
     findings = (
         *state.findings,
         *version_findings(manifest, execution),

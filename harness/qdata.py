@@ -275,9 +275,17 @@ class Claim(_Model):
     spread: Spread | None = None
     per_seed: list[float] | None = None
     tolerance: Tolerance
-    test: Literal["auto", "threshold", "exact", "bootstrap-tvd", "bootstrap-infidelity", "tost"] = (
-        "auto"
-    )
+    test: Literal[
+        "auto",
+        "threshold",
+        "exact",
+        "bootstrap-tvd",
+        "bootstrap-infidelity",
+        "chi-square",
+        "tost",
+        "tost-welch",
+        "bootstrap-ci",
+    ] = "auto"
     outcomes: list[str] | None = Field(
         default=None, description="Bitstrings counted by success_probability."
     )
@@ -344,8 +352,9 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
 _COUNTS_TOLERANCES = ("distance", "shot-noise", "exact")
 _SCALAR_TOLERANCES = ("absolute", "relative", "shot-noise")
 _NOTEBOOK_TOLERANCES = ("absolute", "relative")
-_COUNTS_TESTS = ("auto", "exact", "bootstrap-tvd", "bootstrap-infidelity")
-_SCALAR_TESTS = ("auto", "threshold", "tost")
+_COUNTS_TESTS = ("auto", "exact", "bootstrap-tvd", "bootstrap-infidelity", "chi-square")
+_SCALAR_TESTS = ("auto", "threshold", "tost", "tost-welch", "bootstrap-ci")
+_TRIAL_TESTS = ("tost", "tost-welch", "bootstrap-ci")
 
 # discriminated-union tags pydantic puts into error locations
 _UNION_TAGS = {"absolute", "relative", "distance", "shot-noise", "exact"}
@@ -449,13 +458,19 @@ def _check_claim(
             file=file,
             field=f"{where}.test",
         )
-    if claim.test == "tost" and (
-        kind != "notebook" or (claim.spread is None and not claim.per_seed)
+    over_seeds = kind == "notebook" or bool(m.circuit(ref).seeds)
+    if claim.test in _TRIAL_TESTS and (
+        not over_seeds or (claim.spread is None and not claim.per_seed)
     ):
         raise ManifestError(
-            "test 'tost' needs a notebook source with a spread or per-seed values",
+            f"test '{claim.test}' needs a claim over seeds (a notebook, or a circuit with "
+            "seeds) with a spread or per-seed values",
             file=file,
             field=f"{where}.test",
+        )
+    if claim.test == "tost-welch" and not claim.per_seed:
+        raise ManifestError(
+            "test 'tost-welch' needs per-seed values", file=file, field=f"{where}.per_seed"
         )
     if claim.metric == "success_probability" and not claim.outcomes:
         raise ManifestError(

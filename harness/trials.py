@@ -245,10 +245,17 @@ def compare_trials(
     per_seed: Sequence[float] | None = None,
     step: float | None = None,
     alpha: float = 0.05,
+    test: str = "auto",
 ) -> Comparison:
     """A repeated-trial claim: identical per-seed values pass; with per-seed values a paired
     TOST on the differences; otherwise a one-sample TOST of the reproduced values against
-    the claimed mean (one trial: a plain threshold at the margin)."""
+    the claimed mean (one trial: a plain threshold at the margin). ``test`` may ask for
+    Welch's two-sample TOST against the per-seed values (independent seeds) or for the
+    bootstrap confidence-interval rule (non-normal metrics) instead."""
+    if test == "tost-welch" and per_seed:
+        return tost_welch(values, per_seed, margin, alpha, step)
+    if test == "bootstrap-ci":
+        return compare_bootstrap(values, claimed, margin)
     if per_seed is not None and not _mean_consistent(claimed, per_seed):
         result = compare_trials(values, claimed, margin, None, step, alpha)
         note = (

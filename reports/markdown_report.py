@@ -68,6 +68,13 @@ def _claim_row(c: ClaimResult) -> str:
     )
 
 
+def _adjusted(c: ClaimResult) -> str:
+    if c.adjusted_p_value is None:
+        return ""
+    flag = "**discrepancy**" if c.discrepancy else "no discrepancy"
+    return f" ({flag} across claims: adjusted p = {_num(c.adjusted_p_value, 3)})"
+
+
 def _claims(claims: Iterable[ClaimResult]) -> list[str]:
     claims = list(claims)
     if not claims:
@@ -79,7 +86,7 @@ def _claims(claims: Iterable[ClaimResult]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     lines += [_claim_row(c) for c in claims]
-    lines += ["", *[f"- **{c.id}**: {_cell(c.message)}" for c in claims], ""]
+    lines += ["", *[f"- **{c.id}**: {_cell(c.message)}{_adjusted(c)}" for c in claims], ""]
     checks = [c for c in claims if c.seed_check is not None]
     if checks:
         lines += [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Literal
 
 import numpy as np
@@ -221,12 +220,11 @@ def test_sparse_ten_qubit_false_alarm_rate() -> None:
     assert alarms[0.05] <= 8 and alarms[0.01] <= 3
 
 
-def test_bootstrap_is_deterministic_and_fast() -> None:
+def test_bootstrap_is_deterministic() -> None:
+    """(Its speed is measured by make bench, not asserted here.)"""
     p = porter_thomas(8, seed=5)
     a, b = sample(p, 5000, 1), sample(p, 8000, 2)
-    start = time.perf_counter()
     first = compare_counts(a, b, shot_noise(), seed=42, n_boot=2000)
-    assert time.perf_counter() - start < 0.5
     assert compare_counts(a, b, shot_noise(), seed=42, n_boot=2000) == first
 
 
