@@ -1,0 +1,41 @@
+"""The validation study's bookkeeping, and the committed results meeting the issue's targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.validity.study import RESULTS, markdown, summarise, weaker
+
+KINDS = ("honest", "shift-0.5se", "shift-1se", "shift-3se", "cherry-picked", "weaker-noise",
+         "shots-misreported")
+
+
+def row(reproduced: bool, flagged: bool = False) -> dict[str, object]:
+    return {"reproduced": reproduced, "verdict": "pass" if reproduced else "fail",
+            "flagged": flagged, "test": "exact", "status": "complete"}
+
+
+def test_summary_fields_and_rates() -> None:
+    rows = {k: [row(True), row(False, flagged=True)] for k in KINDS}
+    result = summarise(rows, se=0.003, wall=1.0)
+    assert result["honest_pass_rate"] == 0.5
+    assert result["false_badge_rate_3se"] == 0.5
+    assert result["cherry_pick_flag_rate"] == 0.5
+    assert result["kinds"]["honest"]["false_badge_rate"] == 0.0
+    assert "| cherry-picked | 2 | 50% | 50% | 50% |" in markdown(result)
+
+
+def test_weaker_noise_halves_every_channel() -> None:
+    noise = {"gate_errors": [{"channels": [{"type": "depolarizing", "p": 0.02}]}]}
+    assert weaker(noise)["gate_errors"][0]["channels"][0]["p"] == 0.01
+    assert noise["gate_errors"][0]["channels"][0]["p"] == 0.02
+
+
+def test_committed_results_meet_the_targets() -> None:
+    result = json.loads(Path(RESULTS).read_text())
+    assert result["deposits"] >= 40
+    assert result["honest_pass_rate"] >= 0.95
+    assert result["false_badge_rate_3se"] <= 0.05
+    assert result["cherry_pick_flag_rate"] >= 0.80
+    assert set(result["kinds"]) == set(KINDS)
