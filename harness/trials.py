@@ -468,6 +468,9 @@ def compare_bootstrap(
         statistic_value=reach,
         threshold=margin,
         alpha=round((1 - level) / 2, 12),
+        # the CI-inclusion rule is the dual of TOST at alpha = (1 - level) / 2: its power at
+        # mu = claimed is approximated by that TOST's power with the sample sd
+        power=tost_power(float(np.std(values, ddof=1)), len(values), margin, (1 - level) / 2),
         evidence=f"mean {fmt(mean)} (n {len(values)}) vs claimed {fmt(claimed)}: its "
         f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} {band}",
         details={
