@@ -25,6 +25,7 @@ from harness.qdata import (
     Spread,
 )
 from harness.trials import spread_to_sd, tost_from_summary, tost_one_sample, tost_power
+from tests.distributions import porter_thomas, sample
 
 
 def absolute(value: float) -> AbsoluteTolerance:
@@ -39,16 +40,8 @@ def shot_noise(alpha: float = 0.01) -> ShotNoiseTolerance:
     return ShotNoiseTolerance(kind="shot-noise", alpha=alpha)
 
 
-def sample(p: np.ndarray, shots: int, seed: int) -> dict[str, int]:
-    """Counts of ``shots`` draws from p over n-bit outcomes (zero cells left out)."""
-    width = int(math.log2(len(p)))
-    draws = np.random.default_rng(seed).multinomial(shots, p)
-    return {format(i, f"0{width}b"): int(n) for i, n in enumerate(draws) if n}
 
 
-def porter_thomas(num_bits: int, seed: int) -> np.ndarray:
-    p = np.random.default_rng(seed).exponential(size=2**num_bits)
-    return np.asarray(p / p.sum())
 
 
 # --- scalars --------------------------------------------------------------------------

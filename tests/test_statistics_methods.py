@@ -12,6 +12,7 @@ from scipy import stats
 from harness.chisquare import chi_square_counts, merge_sparse_cells
 from harness.multiple import benjamini_hochberg, discrepancy_flags, holm
 from harness.trials import bootstrap_ci, compare_bootstrap, tost_welch, welch_df
+from tests.distributions import porter_thomas, sample
 
 
 def with_sd(n: int, sd: float, mean: float, seed: int) -> np.ndarray:
@@ -20,15 +21,8 @@ def with_sd(n: int, sd: float, mean: float, seed: int) -> np.ndarray:
     return np.asarray(mean + sd * (z - z.mean()) / z.std(ddof=1))
 
 
-def sample(p: np.ndarray, shots: int, seed: int) -> dict[str, int]:
-    width = int(math.log2(len(p)))
-    draws = np.random.default_rng(seed).multinomial(shots, p)
-    return {format(i, f"0{width}b"): int(n) for i, n in enumerate(draws) if n}
 
 
-def porter_thomas(num_bits: int, seed: int) -> np.ndarray:
-    p = np.random.default_rng(seed).exponential(size=2**num_bits)
-    return np.asarray(p / p.sum())
 
 
 # --- Welch TOST -----------------------------------------------------------------------
