@@ -396,20 +396,18 @@ def check_references(m: Manifest, file: str = MANIFEST_NAME) -> None:
         if dup:
             raise ManifestError(f"duplicate entry '{dup[0]}'", file=file, field=section)
     noise_ids = {n.id for n in m.noise_models}
-    for i, c in enumerate(m.circuits):
-        if c.noise_model is not None and c.noise_model not in noise_ids:
-            raise ManifestError(
-                f"unknown noise model '{c.noise_model}'",
-                file=file,
-                field=f"circuits[{i}].noise_model",
-            )
-    for i, nb in enumerate(m.notebooks):
-        if nb.noise_model is not None and nb.noise_model not in noise_ids:
-            raise ManifestError(
-                f"unknown noise model '{nb.noise_model}'",
-                file=file,
-                field=f"notebooks[{i}].noise_model",
-            )
+    users: list[tuple[str, list[Circuit] | list[Notebook]]] = [
+        ("circuits", m.circuits),
+        ("notebooks", m.notebooks),
+    ]
+    for section, items in users:
+        for i, item in enumerate(items):
+            if item.noise_model is not None and item.noise_model not in noise_ids:
+                raise ManifestError(
+                    f"unknown noise model '{item.noise_model}'",
+                    file=file,
+                    field=f"{section}[{i}].noise_model",
+                )
     circuit_ids = {c.id for c in m.circuits}
     notebook_ids = {n.id for n in m.notebooks}
     for i, claim in enumerate(m.claims):
