@@ -396,18 +396,13 @@ def check_references(m: Manifest, file: str = MANIFEST_NAME) -> None:
         if dup:
             raise ManifestError(f"duplicate entry '{dup[0]}'", file=file, field=section)
     noise_ids = {n.id for n in m.noise_models}
-    users: list[tuple[str, list[Circuit] | list[Notebook]]] = [
-        ("circuits", m.circuits),
-        ("notebooks", m.notebooks),
-    ]
-    for section, items in users:
-        for i, item in enumerate(items):
-            if item.noise_model is not None and item.noise_model not in noise_ids:
-                raise ManifestError(
-                    f"unknown noise model '{item.noise_model}'",
-                    file=file,
-                    field=f"{section}[{i}].noise_model",
-                )
+    references = [("circuits", i, c.noise_model) for i, c in enumerate(m.circuits)]
+    references += [("notebooks", i, nb.noise_model) for i, nb in enumerate(m.notebooks)]
+    for section, i, ref in references:
+        if ref is not None and ref not in noise_ids:
+            raise ManifestError(
+                f"unknown noise model '{ref}'", file=file, field=f"{section}[{i}].noise_model"
+            )
     circuit_ids = {c.id for c in m.circuits}
     notebook_ids = {n.id for n in m.notebooks}
     for i, claim in enumerate(m.claims):
