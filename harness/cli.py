@@ -64,9 +64,7 @@ def cli() -> None:
 
 def _print_report(report: Report, out: Path) -> None:
     if report.error is not None:
-        e = report.error
-        where = ": ".join(p for p in (e.file, e.field) if p)
-        click.echo(f"qrepro: error: {where + ': ' if where else ''}{e.message}", err=True)
+        click.echo(f"qrepro: error: {report.error.one_line()}", err=True)
     for key in BADGE_KEYS:
         mark = "awarded" if getattr(report.badges, key) else "denied"
         click.echo(f"  {report.badges.names[key]:<36} {mark}")
@@ -341,10 +339,8 @@ def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "validation.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if result.error is not None:
-        e = result.error
-        where = ": ".join(p for p in (e.file, e.field) if p)
-        click.echo(f"qrepro: error: {where + ': ' if where else ''}{e.message}", err=True)
-        sys.exit(exit_code_for(e.kind))
+        click.echo(f"qrepro: error: {result.error.one_line()}", err=True)
+        sys.exit(exit_code_for(result.error.kind))
     for f in result.findings:
         click.echo(f"{f.severity}: {f.code}: {f.one_line()}")
     errors = sum(1 for f in result.findings if f.severity == "error")

@@ -22,6 +22,11 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
 from __future__ import annotations
 
 
+def located(file: str | None, field: str | None, message: str) -> str:
+    """``file: field: message``, leaving out what is unknown: how every problem is shown."""
+    return ": ".join([*(p for p in (file, field) if p), message])
+
+
 class QreproError(Exception):
     """Root of every error qrepro raises on purpose."""
 
@@ -36,9 +41,7 @@ class QreproError(Exception):
 
     def one_line(self) -> str:
         """``file: field: message`` on one line, the form the CLI prints."""
-        parts = [p for p in (self.file, self.field) if p]
-        text = " ".join(self.message.split())
-        return ": ".join([*parts, text])
+        return located(self.file, self.field, " ".join(self.message.split()))
 
     def __str__(self) -> str:
         return self.one_line()

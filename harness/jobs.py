@@ -17,7 +17,7 @@ import numpy as np
 from harness.claims import needs_ideal
 from harness.deposit import Deposit
 from harness.errors import DepositError, NoiseModelError
-from harness.models import CircuitJob, Finding, NotebookJob, Validation
+from harness.models import CircuitJob, Finding, NotebookJob, Validation, finding
 from harness.noise import load_noise
 from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
 from harness.qdata import Circuit, Environment, Manifest
@@ -59,16 +59,13 @@ def circuit_format(circuit: Circuit, path: Path) -> str:
 
 
 def _bad(code: str, exc: DepositError | NoiseModelError, blocks: tuple[str, ...]) -> Finding:
-    return Finding.model_validate(
-        {
-            "code": code,
-            "severity": "error",
-            "message": exc.message,
-            "file": exc.file,
-            "field": exc.field,
-            "blocks": blocks,
-        }
-    )
+    return finding(code, "error", exc.message, file=exc.file, field=exc.field, blocks=blocks)
+
+
+def _check_noise_reference(ref: str | None, noise: dict[str, str], file: str, field: str) -> None:
+    """A circuit or notebook whose noise model did not load cannot run."""
+    if ref is not None and ref not in noise:
+        raise DepositError(f"its noise model '{ref}' is invalid", file=file, field=field)
 
 
 def _noise_models(
@@ -99,12 +96,7 @@ def _job(deposit: Deposit, m: Manifest, index: int, noise: dict[str, str]) -> Ci
     path = deposit.path(c.file, field=f"circuits[{index}].file")
     if not path.is_file():
         raise DepositError("circuit file is missing", file=c.file, field=f"circuits[{index}].file")
-    if c.noise_model is not None and c.noise_model not in noise:
-        raise DepositError(
-            f"its noise model '{c.noise_model}' is invalid",
-            file=c.file,
-            field=f"circuits[{index}].noise_model",
-        )
+    _check_noise_reference(c.noise_model, noise, c.file, f"circuits[{index}].noise_model")
     recorded = CircuitJob(
         id=c.id,
         circuit=c.id,
@@ -193,12 +185,7 @@ def _notebook_runs(
         raise DepositError(
             "notebook file is missing", file=nb.path, field=f"notebooks[{index}].path"
         )
-    if nb.noise_model is not None and nb.noise_model not in noise:
-        raise DepositError(
-            f"its noise model '{nb.noise_model}' is invalid",
-            file=nb.path,
-            field=f"notebooks[{index}].noise_model",
-        )
+    _check_noise_reference(nb.noise_model, noise, nb.path, f"notebooks[{index}].noise_model")
     seeds = nb.seeds or [0]
     runs = [(s, f"{nb.id}-seed-{s}") for s in seeds]
     if repeat_first:

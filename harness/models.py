@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.errors import located
+
 BadgeKey = Literal["available", "functional", "reusable", "reproduced"]
 BADGE_KEYS: tuple[BadgeKey, ...] = ("available", "functional", "reusable", "reproduced")
 BADGE_NAMES: dict[BadgeKey, str] = {
@@ -38,8 +40,29 @@ class Finding(Frozen):
     blocks: tuple[BadgeKey, ...] = Field(default=(), description="Badges this finding denies.")
 
     def one_line(self) -> str:
-        parts = [p for p in (self.file, self.field) if p]
-        return ": ".join([*parts, self.message])
+        return located(self.file, self.field, self.message)
+
+
+def finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    *,
+    file: str | None = None,
+    field: str | None = None,
+    blocks: tuple[str, ...] = (),
+) -> Finding:
+    """A Finding; ``blocks`` names badges (checked when the model validates them)."""
+    return Finding.model_validate(
+        {
+            "code": code,
+            "severity": severity,
+            "message": message,
+            "file": file,
+            "field": field,
+            "blocks": blocks,
+        }
+    )
 
 
 class Validation(Frozen):
@@ -252,6 +275,9 @@ class ErrorInfo(Frozen):
     message: str
     file: str | None = None
     field: str | None = None
+
+    def one_line(self) -> str:
+        return located(self.file, self.field, self.message)
 
 
 class DepositInfo(Frozen):

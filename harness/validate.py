@@ -15,7 +15,7 @@ from pathlib import Path
 from harness.deposit import Deposit, file_sha256
 from harness.errors import DepositError
 from harness.governance import governance_findings
-from harness.models import Finding, Validation
+from harness.models import Finding, Severity, Validation, finding
 from harness.qdata import MANIFEST_NAME, FileEntry, Manifest
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
@@ -25,23 +25,15 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 def _finding(
     code: str,
-    severity: str,
+    severity: Severity,
     message: str,
     *,
     file: str | None = MANIFEST_NAME,
     field: str | None = None,
     blocks: tuple[str, ...] = (),
 ) -> Finding:
-    return Finding.model_validate(
-        {
-            "code": code,
-            "severity": severity,
-            "message": message,
-            "file": file,
-            "field": field,
-            "blocks": blocks,
-        }
-    )
+    """A finding about the manifest unless another file is named."""
+    return finding(code, severity, message, file=file, field=field, blocks=blocks)
 
 
 def referenced_files(m: Manifest) -> Iterator[tuple[str, str]]:

@@ -34,11 +34,7 @@ def _header(r: Report) -> list[str]:
         f"- generated: {r.generated} by qrepro {r.tool.get('version', '?')}",
     ]
     if r.error is not None:
-        where = ": ".join(p for p in (r.error.file, r.error.field) if p)
-        lines += [
-            "",
-            f"**Error ({r.error.kind})**: {where + ': ' if where else ''}{r.error.message}",
-        ]
+        lines += ["", f"**Error ({r.error.kind})**: {r.error.one_line()}"]
     return [*lines, ""]
 
 
