@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.errors import RunnerUnavailable, not_found
 from runners.base import Runner
@@ -42,13 +43,15 @@ def _host(options: RunnerOptions) -> Runner:
     return LocalRunner(timeout_s=options.sandbox.timeout_s)
 
 
-def _docker(options: RunnerOptions) -> Runner:
+def _docker(options: RunnerOptions, client: Any = None) -> DockerRunner:
     return DockerRunner(
         base_image=options.base_image,
         sandbox=options.sandbox,
         forward_ca=options.forward_ca,
         gpu=options.device == "GPU",
         installer=options.installer,
+        rebuild=options.rebuild,
+        client=client,
     )
 
 
@@ -57,14 +60,7 @@ def _auto(options: RunnerOptions) -> Runner:
         client = connect()
     except RunnerUnavailable as exc:
         return _local(options, (f"runner auto: fell back to local (a uv venv): {exc.message}",))
-    runner = DockerRunner(
-        base_image=options.base_image,
-        sandbox=options.sandbox,
-        forward_ca=options.forward_ca,
-        gpu=options.device == "GPU",
-        installer=options.installer,
-        client=client,
-    )
+    runner = _docker(options, client)
     runner.remarks = ("runner auto: a Docker engine answered, used docker",)
     return runner
 

@@ -223,3 +223,15 @@ def test_registry_builds_host_runner_with_options() -> None:
     runner = get_runner("host", RunnerOptions(sandbox=Sandbox(timeout_s=12.0)))
     assert isinstance(runner, LocalRunner)
     assert runner.timeout_s == 12.0 and runner.python == sys.executable
+
+
+def test_registry_passes_every_docker_option() -> None:
+    from runners.docker import DockerRunner
+
+    options = RunnerOptions(base_image="b:1", installer="pip", rebuild=True, device="GPU",
+                            sandbox=Sandbox(memory="1g"))
+    runner = get_runner("docker", options)
+    assert isinstance(runner, DockerRunner)
+    assert (runner.base_image, runner.installer, runner.rebuild, runner.gpu) == (
+        "b:1", "pip", True, True)
+    assert runner.sandbox.memory == "1g"
