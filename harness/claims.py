@@ -12,7 +12,7 @@ from harness import compare, metrics
 from harness.chisquare import chi_square_counts
 from harness.errors import ComparisonError
 from harness.models import CircuitRun, ClaimResult, Comparison, Execution
-from harness.multiple import Method, benjamini_hochberg, holm
+from harness.multiple import Method, adjust
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
 from harness.qdata import AbsoluteTolerance, Claim, Manifest, RelativeTolerance, ShotNoiseTolerance
 from harness.seed_robustness import seed_check
@@ -191,7 +191,7 @@ def flag_discrepancies(
     if not tested:
         return claims
     p = [float(claims[i].comparison.p_value or 0.0) for i in tested]  # type: ignore[union-attr]
-    adjusted = holm(p) if method == "holm" else benjamini_hochberg(p)
+    adjusted = adjust(p, method)
     out = list(claims)
     for i, adj in zip(tested, adjusted, strict=True):
         out[i] = claims[i].model_copy(update={"adjusted_p_value": adj, "discrepancy": adj < alpha})

@@ -63,7 +63,11 @@ def discrepancy_flags(
     Strict, like the per-claim rule "pass iff p >= alpha", so one p-value is flagged exactly
     when its own test fails. ``method``: ``holm`` (FWER) or ``bh`` (FDR).
     """
+    return [a < alpha for a in adjust(p_values, method)]
+
+
+def adjust(p_values: PValues, method: Method = "holm") -> list[float]:
+    """Adjusted p-values: ``holm`` (FWER) or ``bh`` (FDR)."""
     if method not in ("holm", "bh"):
         raise ValueError(f"unknown method {method!r}: use 'holm' or 'bh'")
-    adjusted = holm(p_values) if method == "holm" else benjamini_hochberg(p_values)
-    return [a < alpha for a in adjusted]
+    return holm(p_values) if method == "holm" else benjamini_hochberg(p_values)
