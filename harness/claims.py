@@ -1,6 +1,6 @@
 """Turn each claim into a comparison: pick the metric, the data and the test.
 
-The statistics themselves live in :mod:`harness.compare` (pure); this module only maps
+The statistics themselves live in :mod:`harness.stats.compare` (pure); this module only maps
 a manifest claim plus the reproduced runs onto the right function.
 """
 
@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import compare, metrics
-from harness.chisquare import chi_square_counts
 from harness.errors import ComparisonError
+from harness.intake.manifest import (
+    AbsoluteTolerance,
+    Claim,
+    Manifest,
+    RelativeTolerance,
+    ShotNoiseTolerance,
+)
 from harness.models import CircuitRun, ClaimResult, Comparison, Execution
-from harness.multiple import Method, adjust
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
-from harness.qdata import AbsoluteTolerance, Claim, Manifest, RelativeTolerance, ShotNoiseTolerance
-from harness.seed_robustness import seed_check
-from harness.trials import compare_trials
+from harness.stats import compare, metrics
+from harness.stats.chisquare import chi_square_counts
+from harness.stats.multiple import Method, adjust
+from harness.stats.seed_robustness import seed_check
+from harness.stats.trials import compare_trials
 
 SCALAR_FROM_COUNTS = (
     "hellinger_fidelity",

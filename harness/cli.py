@@ -23,10 +23,10 @@ import yaml
 
 from harness import __version__
 from harness.errors import DepositError, QreproError, RunnerError
+from harness.intake.manifest import json_schema
 from harness.models import BADGE_KEYS, Report, ValidationReport
-from harness.noise import from_calibration, from_qiskit_dict, validate_noise
+from harness.noise.load import from_calibration, from_qiskit_dict, validate_noise
 from harness.pipeline import Options, check, evaluate
-from harness.qdata import json_schema
 
 EXIT_OK, EXIT_DENIED, EXIT_USAGE, EXIT_DEPOSIT, EXIT_RUNNER, EXIT_OTHER = 0, 1, 2, 3, 4, 5
 
@@ -277,8 +277,8 @@ def build_cmd(deposit: Path, dry_run: bool, **kw: Any) -> None:
     """Build (or reuse) DEPOSIT's environment image; --dry-run prints its Dockerfile."""
     import tempfile
 
-    from harness.deposit import open_deposit
-    from harness.qdata import MANIFEST_NAME, load_manifest
+    from harness.intake.archive import open_deposit
+    from harness.intake.manifest import MANIFEST_NAME, load_manifest
     from runners.docker import DockerRunner
     from runners.registry import get_runner
 
@@ -364,8 +364,8 @@ def schema_cmd(which: str | None) -> None:
 @click.argument("deposit", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def inventory_cmd(deposit: Path) -> None:
     """Print the `files:` block for DEPOSIT's manifest (sha256 and size of every file)."""
-    from harness.deposit import file_sha256, open_deposit
-    from harness.qdata import MANIFEST_NAME
+    from harness.intake.archive import file_sha256, open_deposit
+    from harness.intake.manifest import MANIFEST_NAME
 
     try:
         dep = open_deposit(deposit, deposit)

@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from harness.claims import needs_ideal
-from harness.deposit import Deposit
 from harness.errors import DepositError, NoiseModelError
+from harness.intake.archive import Deposit
+from harness.intake.manifest import Circuit, Environment, Manifest
+from harness.intake.recorded import load_counts
+from harness.intake.versions import environment_for
 from harness.models import CircuitJob, Finding, NotebookJob, Validation, finding
-from harness.noise import load_noise
+from harness.noise.load import load_noise
 from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
-from harness.qdata import Circuit, Environment, Manifest
-from harness.recorded import load_counts
-from harness.versions import environment_for
 
 NOISE_DIR = "noise"
 _EXTENSIONS = {".qasm": "qasm2", ".qasm2": "qasm2", ".qasm3": "qasm3", ".qpy": "qpy"}

@@ -210,7 +210,7 @@ class Execution(Frozen):
 
 
 class Comparison(Frozen):
-    """The outcome of one statistical comparison (pure; see harness.compare)."""
+    """The outcome of one statistical comparison (pure; see harness.stats.compare)."""
 
     verdict: Verdict
     test: str = Field(description="Test applied: threshold, exact, bootstrap-tvd, tost, ...")

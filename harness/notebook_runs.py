@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.intake.manifest import Manifest
 from harness.models import Finding, NotebookRun
-from harness.qdata import Manifest
 
 REPEAT_SUFFIX = "-repeat"
 FRESH_INFIX = "-fresh-"

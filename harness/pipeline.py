@@ -21,8 +21,11 @@ from typing import Literal
 from harness import __version__
 from harness.badges import decide, none_awarded
 from harness.claims import evaluate_claims, flag_discrepancies
-from harness.deposit import Deposit, open_deposit, tree_digest
 from harness.errors import DepositError, QreproError, RunnerError
+from harness.intake.archive import Deposit, open_deposit, tree_digest
+from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
+from harness.intake.validate import validate
+from harness.intake.versions import version_findings
 from harness.jobs import PreparedJobs, prepare_jobs
 from harness.models import (
     BadgeKey,
@@ -37,10 +40,7 @@ from harness.models import (
     ValidationReport,
 )
 from harness.notebook_runs import determinism_findings
-from harness.qdata import MANIFEST_NAME, Manifest, load_manifest
-from harness.seed_robustness import seed_findings
-from harness.validate import validate
-from harness.versions import version_findings
+from harness.stats.seed_robustness import seed_findings
 from reports import write_reports
 from runners.base import Runner
 from runners.untrusted import fresh_dir

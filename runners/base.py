@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from harness.errors import AgentError, RunnerUnavailable
+from harness.intake.manifest import Environment
 from harness.models import CircuitRun, Execution, JobSpec, NotebookRun, RunEnvironment
-from harness.qdata import Environment
 from runners.untrusted import read_text, write_text
 
 AGENT_DIR = Path(__file__).parent / "agent"

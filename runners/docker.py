@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import AgentError, BuildError, RunnerUnavailable
-from harness.qdata import Environment
+from harness.intake.manifest import Environment
 from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner
 from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
 from runners.envspec import AGENT_FILES, EnvSpec, spec_digest, spec_from_environment

@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.qdata import Environment
+from harness.intake.manifest import Environment
 from runners.base import AGENT_DIR
 
 AGENT_FILES = ("replay.py", "aer_noise.py", "notebooks.py", "nb_worker.py")
@@ -59,7 +59,7 @@ def spec_digest(spec: EnvSpec, *extra: str) -> str:
 
 def spec_from_environment(environment: Environment, root: Path, gpu: bool) -> EnvSpec:
     """The spec of a manifest's environment section, reading lock file and wheels from root."""
-    from harness.deposit import file_sha256
+    from harness.intake.archive import file_sha256
 
     lock = (root / environment.lock_file).read_text(encoding="utf-8") \
         if environment.lock_file else None

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import BuildError, RunnerUnavailable
-from harness.qdata import Environment
+from harness.intake.manifest import Environment
 from runners.base import AgentCall
 from runners.dockerfile import requirements_text
 from runners.envspec import EnvSpec, spec_digest, spec_from_environment

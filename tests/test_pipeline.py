@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.deposit import snapshot
 from harness.errors import DepositError
+from harness.intake.archive import snapshot
 from harness.models import CircuitJob, CircuitRun, NotebookJob, NotebookRun
 from harness.pipeline import Options, check, evaluate
 from runners.fake import FakeRunner

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.deposits.generate_ghz import inventory, write_json  # noqa: E402
-from harness.noise import load_noise  # noqa: E402
+from harness.noise.load import load_noise  # noqa: E402
 
 AGENT_DIR = ROOT / "runners" / "agent"  # holds aer_noise.py, importable in qrepro's kernel
 PINNED = ("qiskit", "qiskit-aer", "pennylane", "scikit-learn", "numpy", "scipy", "papermill",

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.qdata import load_manifest
+from harness.intake.manifest import load_manifest
 from runners.docker import HOST_CA, DockerRunner, connect
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,9 +24,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "runners" / "agent"))
 
-from harness.noise import load_noise  # noqa: E402
+from harness.intake.manifest import load_manifest  # noqa: E402
+from harness.noise.load import load_noise  # noqa: E402
 from harness.pipeline import Options, evaluate  # noqa: E402
-from harness.qdata import load_manifest  # noqa: E402
 from runners.agent.replay import run_circuit  # noqa: E402
 from runners.local import LocalRunner  # noqa: E402
 

@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "runners" / "agent"))
 
 from benchmarks.deposits.generate_ghz import NOISE, ghz_qasm, inventory, manifest, write_json  # noqa: E402
-from harness.metrics import hellinger_fidelity, probabilities  # noqa: E402
 from harness.pipeline import Options, evaluate  # noqa: E402
+from harness.stats.metrics import hellinger_fidelity, probabilities  # noqa: E402
 from runners.agent.replay import run_circuit  # noqa: E402
 from runners.local import LocalRunner  # noqa: E402
 

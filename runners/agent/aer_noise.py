@@ -3,7 +3,7 @@
 Self-contained on purpose: this file is copied into foreign environments (deposit
 containers, remote workers) next to the agent, so it imports only the standard library,
 numpy and qiskit_aer -- never ``harness``. It trusts its input to be a spec already
-validated (and normalised) by ``harness.noise``; it also accepts the unnormalised
+validated (and normalised) by ``harness.noise.load``; it also accepts the unnormalised
 spellings the validator accepts (scalar ``t1``/``t2``, real Kraus entries, absent keys).
 The format is documented in ``docs/noise.md``.
 

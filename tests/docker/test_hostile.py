@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.deposit import snapshot
+from harness.intake.archive import snapshot
 from harness.models import Report
 from harness.pipeline import Options, evaluate
 from runners.docker import DockerRunner

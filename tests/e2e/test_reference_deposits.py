@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.deposit import snapshot
+from harness.intake.archive import snapshot
 from harness.pipeline import Options, evaluate
 from runners.local import LocalRunner
 from tests.conftest import DEPOSITS

@@ -1,0 +1,64 @@
+"""Compare the versions a deposit pinned with the versions that actually ran."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+
+from harness.intake.manifest import MANIFEST_NAME, Environment, Manifest
+from harness.models import Execution, Finding
+
+#: packages whose version changes counts for the same seed (see docs/statistics.md)
+SIMULATION_PACKAGES = ("qiskit", "qiskit-aer", "qiskit-aer-gpu")
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;]+)")
+
+
+def canonical_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pinned_versions(m: Manifest) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for req in m.environment.requirements:
+        match = _PIN.match(req)
+        if match:
+            pins[canonical_name(match.group(1))] = match.group(2)
+    return pins
+
+
+def version_findings(m: Manifest, execution: Execution | None) -> list[Finding]:
+    if execution is None:
+        return []
+    ran = {canonical_name(k): v for k, v in execution.environment.packages.items()}
+    out: list[Finding] = []
+    for name, pinned in pinned_versions(m).items():
+        if name in SIMULATION_PACKAGES and name in ran and ran[name] != pinned:
+            out.append(Finding(
+                code="version-mismatch", severity="warning", file=MANIFEST_NAME,
+                field="environment.requirements",
+                message=f"pinned {name}=={pinned} but {ran[name]} ran: identical counts are "
+                        "not expected, the statistical comparison applies"))
+    return out
+
+
+#: what the in-environment agent needs to execute notebooks
+NOTEBOOK_AGENT_PACKAGES = ("papermill", "ipykernel")
+
+
+def environment_for(m: Manifest) -> tuple[Environment, list[Finding]]:
+    """The environment to build: the deposit's own, plus what the agent needs to execute
+    its notebooks (pinned to the versions qrepro runs with) when the deposit does not pin
+    them itself. The additions are reported as info findings."""
+    env = m.environment
+    if not m.notebooks or env.lock_file:
+        return env, []
+    pins = pinned_versions(m)
+    added = [f"{name}=={metadata.version(name)}" for name in NOTEBOOK_AGENT_PACKAGES
+             if name not in pins]
+    if not added:
+        return env, []
+    finding = Finding(code="agent-requirements-added", severity="info", file=MANIFEST_NAME,
+                      field="environment.requirements",
+                      message=f"added {', '.join(added)} to execute the notebooks (not pinned "
+                              "by the deposit)")
+    return env.model_copy(update={"requirements": [*env.requirements, *added]}), [finding]

@@ -1,0 +1,486 @@
+"""Repeated-trial claims: equivalence tests (TOST) and their power (pure, no I/O).
+
+Test ``tost``: two one-sided t-tests of H0: mu <= c - m and
+  H0: mu >= c + m, with t_L = (xbar - c + m) / se, t_U = (xbar - c - m) / se,
+  se = s / sqrt(n), df = n - 1; p = max(p_L, p_U); equivalence (pass) iff p < alpha.
+  Power at mu = c and sigma = s (exact, integrating over the chi-square law of s):
+  power = int_0^{u*} [2 Phi(delta - t_crit sqrt(u / df)) - 1] f_chi2(u; df) du with
+  delta = m sqrt(n) / s, t_crit = t_{1-alpha, df}, u* = df (delta / t_crit)^2.
+
+Test ``tost-welch`` (two independent samples, reproduced x vs deposited per-seed y):
+  the same two one-sided tests on d = xbar - ybar against +/- m with
+  se = sqrt(s_x^2 / n_x + s_y^2 / n_y) and the Welch-Satterthwaite
+  df = se^4 / ((s_x^2/n_x)^2 / (n_x - 1) + (s_y^2/n_y)^2 / (n_y - 1)). Power (approximate):
+  the integral above with delta = m / se and df = the Welch df, i.e. treating se_hat^2 as
+  se^2 chi2_df / df (Satterthwaite), at d = 0 and the observed variances.
+
+Test ``bootstrap-ci`` (non-normal metrics): pass iff the (1 - 2 alpha) bootstrap CI
+  (BCa for n >= 3, percentile for n = 2; scipy.stats.bootstrap, seeded) of the reproduced
+  mean lies inside [c - m, c + m], the confidence-interval inclusion form of TOST.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import integrate, stats
+
+from harness.errors import ComparisonError
+from harness.intake.manifest import AbsoluteTolerance, Spread
+from harness.models import Comparison
+from harness.stats.compare import compare_scalar, error_comparison, fmt, slack
+
+N_RESAMPLES = 2000
+Values = Sequence[float] | npt.NDArray[np.floating[Any]]  # per-trial values
+
+
+def spread_to_sd(spread: Spread) -> float:
+    """The sample sd behind a stated spread: sd as is, se * sqrt(n), ci half-width / t * sqrt(n)."""
+    if spread.kind == "sd":
+        return spread.value
+    if spread.kind == "se":
+        return spread.value * math.sqrt(spread.n)
+    if spread.n < 2:
+        raise ComparisonError("a confidence interval over one trial gives no sd")
+    t = float(stats.t.ppf((1 + spread.level) / 2, spread.n - 1))
+    return spread.value / t * math.sqrt(spread.n)
+
+
+def tost_power(sd: float, n: int, margin: float, alpha: float = 0.05) -> float:
+    """Power of the one-sample TOST when the true mean equals the claim and sigma = sd."""
+    if n < 2 or margin <= 0:
+        return 0.0
+    if sd <= 0:
+        return 1.0
+    return _tost_power_delta(margin * math.sqrt(n) / sd, n - 1, alpha)
+
+
+def _tost_power_delta(delta: float, df: float, alpha: float) -> float:
+    """TOST power at a zero true difference for delta = margin / se, when the estimated se
+    is se * sqrt(chi2_df / df) (exact for one sample; Satterthwaite's law for Welch)."""
+    t_crit = float(stats.t.ppf(1 - alpha, df))
+    upper = df * (delta / t_crit) ** 2
+
+    def integrand(u: float) -> float:
+        inner = 2.0 * stats.norm.cdf(delta - t_crit * math.sqrt(u / df)) - 1.0
+        return float(inner * stats.chi2.pdf(u, df))
+
+    # beyond the chi-square's 1 - 1e-14 quantile nothing is left to integrate; without the
+    # cap, quad misses the mass near df on a huge interval (tiny sd) and returns ~0
+    high = min(upper, float(stats.chi2.isf(1e-14, df)))
+    value, _ = integrate.quad(integrand, 0.0, high, limit=200, points=[min(df, high)])
+    return float(min(max(value, 0.0), 1.0))
+
+
+def tost_one_sample(
+    values: Sequence[float],
+    claimed: float,
+    margin: float,
+    alpha: float = 0.05,
+    step: float | None = None,
+) -> Comparison:
+    """TOST equivalence of the mean of repeated trials (e.g. seeds) with the claim +/- margin."""
+    data = np.asarray(values, dtype=float)
+    if data.size < 2:
+        return error_comparison("tost", f"TOST needs at least two trials, got {data.size}")
+    if not np.all(np.isfinite(data)):
+        return error_comparison("tost", "a reproduced trial value is not finite")
+    return tost_from_summary(
+        float(data.mean()), float(data.std(ddof=1)), int(data.size), claimed, margin, alpha, step
+    )
+
+
+def _tost_pvalues(mean: float, sd: float, n: int, low: float, high: float) -> dict[str, float]:
+    return _t_pvalues(mean, sd / math.sqrt(n), n - 1, low, high)
+
+
+def _t_pvalues(mean: float, se: float, df: float, low: float, high: float) -> dict[str, float]:
+    """The two one-sided t-tests of low < mean < high (se 0: decided by the mean alone)."""
+    if se == 0:
+        inside = low < mean < high
+        t_l = math.inf if mean > low else -math.inf
+        t_u = -math.inf if mean < high else math.inf
+        p = 0.0 if inside else 1.0
+        return {"t_lower": t_l, "t_upper": t_u, "p_lower": p, "p_upper": p, "se": 0.0, "df": df}
+    t_l, t_u = (mean - low) / se, (mean - high) / se
+    return {
+        "t_lower": t_l,
+        "t_upper": t_u,
+        "p_lower": float(stats.t.sf(t_l, df)),
+        "p_upper": float(stats.t.cdf(t_u, df)),
+        "se": se,
+        "df": df,
+    }
+
+
+def _tost_check(sd: float, n: int, margin: float, alpha: float, step: float | None) -> str | None:
+    if n < 2:
+        return f"TOST needs at least two trials, got {n}"
+    if not (math.isfinite(sd) and sd >= 0):
+        return f"the standard deviation {sd} is not a finite non-negative number"
+    return _margin_check(margin, alpha, step)
+
+
+def _margin_check(margin: float, alpha: float, step: float | None) -> str | None:
+    if not 0 < alpha < 0.5:
+        return f"alpha {alpha} is outside (0, 0.5)"
+    if step is not None and margin < step - slack(step):
+        return (
+            f"tolerance below one step of the metric: unattainable "
+            f"(margin {fmt(margin)} < step {fmt(step)})"
+        )
+    if margin <= 0:
+        return "the equivalence margin must be positive"
+    return None
+
+
+def tost_from_summary(
+    mean: float,
+    sd: float,
+    n: int,
+    claimed: float,
+    margin: float,
+    alpha: float = 0.05,
+    step: float | None = None,
+) -> Comparison:
+    """TOST from the mean, sample sd (ddof=1) and number of trials alone."""
+    problem = _tost_check(sd, n, margin, alpha, step)
+    if problem is not None:
+        return error_comparison("tost", problem, observed=mean, claimed=claimed, alpha=alpha)
+    t = _tost_pvalues(mean, sd, n, claimed - margin, claimed + margin)
+    p = max(t["p_lower"], t["p_upper"])
+    power = tost_power(sd, n, margin, alpha)
+    ok = p < alpha
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test="tost",
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        statistic="t_min",
+        statistic_value=min(t["t_lower"], -t["t_upper"]),
+        p_value=p,
+        alpha=alpha,
+        power=power,
+        evidence=_tost_evidence(mean, sd, n, claimed, margin, alpha, p, power, ok),
+        details={
+            **t,
+            "margin": margin,
+            "sd": sd,
+            "n": n,
+            "t_critical": float(stats.t.ppf(1 - alpha, n - 1)),
+        },
+    )
+
+
+def _tost_evidence(
+    mean: float,
+    sd: float,
+    n: int,
+    claimed: float,
+    margin: float,
+    alpha: float,
+    p: float,
+    power: float,
+    ok: bool,
+) -> str:
+    head = f"mean {fmt(mean)} (sd {fmt(sd)}, n {n}) vs claimed {fmt(claimed)}: "
+    return head + _tost_result(margin, alpha, p, power, ok, "TOST")
+
+
+def _tost_result(margin: float, alpha: float, p: float, power: float, ok: bool, label: str) -> str:
+    within = f"within +/-{fmt(margin)}"
+    if ok:
+        result = f"equivalent {within} ({label} p = {p:.3g} < alpha {alpha:g}"
+    else:
+        result = f"equivalence {within} not shown ({label} p = {p:.3g} >= alpha {alpha:g}"
+    if power < 0.8:
+        return f"{result}; low power: an honest claim passes only {power:.0%} of the time)"
+    return f"{result}; power {power:.2f})"
+
+
+def deposited_precision(value: float) -> float:
+    """Half a unit in the last decimal place the deposit wrote (0.966667 -> 5e-7): a value
+    reproduced to the precision it was deposited with counts as identical."""
+    exponent = decimal.Decimal(repr(float(value))).as_tuple().exponent
+    return 0.5 * 10.0 ** int(exponent) if isinstance(exponent, int) else 0.0
+
+
+def _identical_trials(
+    values: Sequence[float], per_seed: Sequence[float], claimed: float
+) -> Comparison:
+    mean = float(np.mean(values))
+    return Comparison(
+        verdict="pass",
+        test="exact",
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        statistic="max |per-seed difference|",
+        statistic_value=0.0,
+        threshold=0.0,
+        evidence=f"every one of the {len(values)} per-seed values is identical to the "
+        "deposited one (to the precision deposited), the strongest evidence of reproduction",
+        details={"reproduced": list(values), "claimed_per_seed": list(per_seed)},
+    )
+
+
+def _mean_consistent(claimed: float, per_seed: Sequence[float]) -> bool:
+    """Is the claimed mean the mean of the deposited per-seed values (to their precision)?"""
+    rounding = deposited_precision(claimed) + max(deposited_precision(v) for v in per_seed)
+    mean = float(np.mean(per_seed))
+    return abs(claimed - mean) <= rounding + slack(claimed, mean)
+
+
+def compare_trials(
+    values: Sequence[float],
+    claimed: float,
+    margin: float,
+    per_seed: Sequence[float] | None = None,
+    step: float | None = None,
+    alpha: float = 0.05,
+    test: str = "auto",
+) -> Comparison:
+    """A repeated-trial claim: identical per-seed values pass; with per-seed values a paired
+    TOST on the differences; otherwise a one-sample TOST of the reproduced values against
+    the claimed mean (one trial: a plain threshold at the margin). ``test`` may ask for
+    Welch's two-sample TOST against the per-seed values (independent seeds) or for the
+    bootstrap confidence-interval rule (non-normal metrics) instead."""
+    if test == "tost-welch" and per_seed:
+        return tost_welch(values, per_seed, margin, alpha, step)
+    if test == "bootstrap-ci":
+        return compare_bootstrap(values, claimed, margin)
+    if per_seed is not None and not _mean_consistent(claimed, per_seed):
+        result = compare_trials(values, claimed, margin, None, step, alpha)
+        note = (
+            f"the claimed mean {fmt(claimed)} is not the mean {fmt(float(np.mean(per_seed)))} "
+            "of the deposited per-seed values; tested against the claimed mean: "
+        )
+        return result.model_copy(update={"evidence": note + result.evidence})
+    if per_seed is not None and len(per_seed) == len(values):
+        diffs = [v - c for v, c in zip(values, per_seed, strict=True)]
+        if all(
+            abs(d) <= deposited_precision(c) + slack(v, c)
+            for d, v, c in zip(diffs, values, per_seed, strict=True)
+        ):
+            return _identical_trials(values, per_seed, claimed)
+        paired = tost_one_sample(diffs, 0.0, margin, alpha, step)
+        mean = float(np.mean(values))
+        return paired.model_copy(
+            update={
+                "test": "tost-paired",
+                "observed": mean,
+                "claimed": claimed,
+                "difference": float(np.mean(diffs)),
+                "evidence": "paired per seed: " + paired.evidence,
+                "details": {
+                    **paired.details,
+                    "reproduced": list(values),
+                    "claimed_per_seed": list(per_seed),
+                },
+            }
+        )
+    if len(values) >= 2:
+        return tost_one_sample(values, claimed, margin, alpha, step)
+    one = compare_scalar(
+        float(values[0]), claimed, AbsoluteTolerance(kind="absolute", value=margin)
+    )
+    return one.model_copy(update={"evidence": "one trial: " + one.evidence})
+
+
+# --- two samples: Welch TOST ----------------------------------------------------------
+
+
+def tost_welch(
+    reproduced: Values,
+    claimed_values: Values,
+    margin: float,
+    alpha: float = 0.05,
+    step: float | None = None,
+) -> Comparison:
+    """Welch two-sample TOST: is mean(reproduced) - mean(claimed_values) within +/- margin?
+
+    For a reproduction run with its own independent seeds against deposited per-seed values
+    (unequal variances and sizes allowed; Welch-Satterthwaite df). Power is approximate: the
+    exact one-sample integral with df = the Welch df, at a zero true difference and the
+    observed variances (Satterthwaite's chi-square law for the estimated se).
+    """
+    x = np.asarray(reproduced, dtype=float)
+    y = np.asarray(claimed_values, dtype=float)
+    problem = _welch_check(x, y, margin, alpha, step)
+    if problem is not None:
+        return error_comparison("tost-welch", problem, alpha=alpha)
+    t = _welch_pvalues(x, y, margin)
+    p = max(t["p_lower"], t["p_upper"])
+    power = 1.0 if t["se"] == 0 else _tost_power_delta(margin / t["se"], t["df"], alpha)
+    ok = p < alpha
+    mean_x, mean_y = float(x.mean()), float(y.mean())
+    sd_x, sd_y = float(x.std(ddof=1)), float(y.std(ddof=1))
+    label = f"Welch TOST, df {t['df']:.1f},"
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test="tost-welch",
+        observed=mean_x,
+        claimed=mean_y,
+        difference=mean_x - mean_y,
+        statistic="t_min",
+        statistic_value=min(t["t_lower"], -t["t_upper"]),
+        p_value=p,
+        alpha=alpha,
+        power=power,
+        evidence=f"reproduced mean {fmt(mean_x)} (sd {fmt(sd_x)}, n {x.size}) vs deposited "
+        f"mean {fmt(mean_y)} (sd {fmt(sd_y)}, n {y.size}), difference {fmt(mean_x - mean_y)}: "
+        + _tost_result(margin, alpha, p, power, ok, label),
+        details={
+            **t,
+            "margin": margin,
+            "sd_reproduced": sd_x,
+            "sd_claimed": sd_y,
+            "n_reproduced": int(x.size),
+            "n_claimed": int(y.size),
+            "t_critical": float(stats.t.ppf(1 - alpha, t["df"])),
+        },
+    )
+
+
+def _welch_check(
+    x: np.ndarray, y: np.ndarray, margin: float, alpha: float, step: float | None
+) -> str | None:
+    if min(x.size, y.size) < 2:
+        return f"Welch TOST needs at least two values on each side, got {x.size} and {y.size}"
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return "a reproduced or deposited trial value is not finite"
+    return _margin_check(margin, alpha, step)
+
+
+def welch_df(var_x: float, n_x: int, var_y: float, n_y: int) -> float:
+    """Welch-Satterthwaite df of mean(x) - mean(y) from the sample variances (ddof=1).
+
+    Both variances zero: the limit is undefined; n_x + n_y - 2 is returned.
+    """
+    a, b = var_x / n_x, var_y / n_y
+    if a + b == 0:
+        return float(n_x + n_y - 2)
+    return (a + b) ** 2 / (a**2 / (n_x - 1) + b**2 / (n_y - 1))
+
+
+def _welch_pvalues(x: np.ndarray, y: np.ndarray, margin: float) -> dict[str, float]:
+    var_x, var_y = float(x.var(ddof=1)), float(y.var(ddof=1))
+    se = math.sqrt(var_x / x.size + var_y / y.size)
+    df = welch_df(var_x, int(x.size), var_y, int(y.size))
+    return _t_pvalues(float(x.mean() - y.mean()), se, df, -margin, margin)
+
+
+# --- bootstrap confidence interval ----------------------------------------------------
+
+
+def bootstrap_ci(
+    values: Values,
+    level: float = 0.95,
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
+    statistic: Callable[..., Any] = np.mean,
+) -> tuple[float, float]:
+    """Two-sided bootstrap confidence interval of ``statistic`` (scipy.stats.bootstrap).
+
+    Resampled with ``numpy.random.default_rng(seed)``: BCa for n >= 3 (percentile if BCa
+    gives no finite bounds), percentile for n = 2; all-equal data give (v, v), v the
+    statistic of the data. Raises ComparisonError for no data or non-finite values.
+    """
+    low, high, _ = _bootstrap_interval(values, level, seed, n_resamples, statistic)
+    return low, high
+
+
+def _bootstrap_interval(
+    values: Values,
+    level: float,
+    seed: int,
+    n_resamples: int,
+    statistic: Callable[..., Any],
+) -> tuple[float, float, str]:
+    data = np.asarray(values, dtype=float)
+    if data.size == 0 or not np.all(np.isfinite(data)):
+        raise ComparisonError("a bootstrap interval needs finite values, at least one")
+    if not 0 < level < 1:
+        raise ComparisonError(f"confidence level {level} is outside (0, 1)")
+    if np.all(data == data[0]):
+        v = float(statistic(data))
+        return v, v, "degenerate"
+    methods = ["BCa", "percentile"] if data.size >= 3 else ["percentile"]
+    for method in methods:
+        with warnings.catch_warnings():
+            # BCa on lumpy data: nan bounds (checked below) with these two warnings
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ci = stats.bootstrap(
+                (data,),
+                statistic,
+                n_resamples=n_resamples,
+                confidence_level=level,
+                method=method,
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
+        low, high = float(ci.low), float(ci.high)
+        if math.isfinite(low) and math.isfinite(high):
+            break
+    return low, high, method
+
+
+def compare_bootstrap(
+    values: Values,
+    claimed: float,
+    margin: float,
+    level: float = 0.90,
+    seed: int = 0,
+) -> Comparison:
+    """Equivalence by CI inclusion, for metrics too skewed for a t-test: pass iff the
+    ``level`` bootstrap CI of the reproduced mean lies in [claimed - margin, claimed + margin]
+    (level 1 - 2 alpha: 0.90 is the alpha 0.05 TOST's dual)."""
+    test = "bootstrap-ci"
+    if len(values) < 2:
+        return error_comparison(
+            test, f"a bootstrap CI needs at least two trials, got {len(values)}"
+        )
+    if not margin > 0:
+        return error_comparison(test, "the equivalence margin must be positive")
+    try:
+        low, high, method = _bootstrap_interval(values, level, seed, N_RESAMPLES, np.mean)
+    except ComparisonError as exc:
+        return error_comparison(test, exc.message)
+    mean = float(np.mean(values))
+    reach = max(abs(low - claimed), abs(high - claimed))
+    ok = reach <= margin + slack(low, high, claimed, margin)  # low >= c - m and high <= c + m
+    verb = "lies within" if ok else "is not within"
+    band = f"[{fmt(claimed - margin)}, {fmt(claimed + margin)}] (claimed +/-{fmt(margin)})"
+    return Comparison(
+        verdict="pass" if ok else "fail",
+        test=test,
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        statistic="max |CI bound - claimed|",
+        statistic_value=reach,
+        threshold=margin,
+        alpha=round((1 - level) / 2, 12),
+        # the CI-inclusion rule is the dual of TOST at alpha = (1 - level) / 2: its power at
+        # mu = claimed is approximated by that TOST's power with the sample sd
+        power=tost_power(float(np.std(values, ddof=1)), len(values), margin, (1 - level) / 2),
+        evidence=f"mean {fmt(mean)} (n {len(values)}) vs claimed {fmt(claimed)}: its "
+        f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} {band}",
+        details={
+            "ci_low": low,
+            "ci_high": high,
+            "level": level,
+            "method": method,
+            "n": len(values),
+            "n_resamples": N_RESAMPLES,
+            "seed": seed,
+            "margin": margin,
+        },
+    )
