@@ -8,13 +8,17 @@ Exit codes (docs/cli.md):
     3  the deposit cannot be read (missing, unsafe archive, invalid manifest)
     4  the runner or its environment failed (unavailable, build error, agent crash)
     5  any other qrepro error
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); report.json says status: interrupted
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,31 @@ from harness.noise.load import from_calibration, from_qiskit_dict, validate_nois
 from harness.pipeline import Options, check, evaluate
 
 EXIT_OK, EXIT_DENIED, EXIT_USAGE, EXIT_DEPOSIT, EXIT_RUNNER, EXIT_OTHER = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) end the evaluation like Ctrl-C: cleaned up, report interrupted."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _warn_unsandboxed(runner: Any) -> None:
+    if not getattr(runner, "sandboxed", True):
+        from runners.registry import NOT_SANDBOXED
+
+        click.echo(f"qrepro: warning: runner {runner.name}: {NOT_SANDBOXED}", err=True)
+        for remark in runner.remarks:
+            click.echo(f"qrepro: {remark}", err=True)
 
 
 def exit_code_for(error_kind: str | None) -> int:
@@ -83,12 +112,13 @@ def runner_options(func: Any) -> Any:
     options = [
         click.option(
             "--runner",
-            default="local",
+            default="auto",
             show_default=True,
-            type=click.Choice(["local", "host", "docker", "auto"]),
-            help="local: isolated venv built with uv from the deposit's pins; host: the "
-            "harness's own Python (fast, pins not installed); docker: sandboxed container; "
-            "auto: docker when an engine answers, else local.",
+            type=click.Choice(["auto", "docker", "bwrap", "local", "host"]),
+            help="auto: docker when an engine answers, else bwrap, else local (with a "
+            "not-sandboxed warning); docker: sandboxed container; bwrap: the local venv under "
+            "bubblewrap; local: isolated uv venv, not sandboxed (for authors); host: the "
+            "harness's own Python (fast, pins not installed).",
         ),
         click.option(
             "--device",
@@ -108,8 +138,13 @@ def runner_options(func: Any) -> Any:
             envvar="QREPRO_FORWARD_CA",
             default=None,
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="CA bundle to trust during the image build (TLS-intercepting "
-            "proxies); used for the build only.",
+            help="CA bundle to trust during the image build (TLS-intercepting proxies); "
+            "default: the host's bundle, /etc/ssl/certs/ca-certificates.crt. Build only.",
+        ),
+        click.option(
+            "--no-forward-ca",
+            is_flag=True,
+            help="Do not forward any CA bundle into the image build.",
         ),
         click.option(
             "--installer",
@@ -151,7 +186,13 @@ def runner_options(func: Any) -> Any:
             "timeout_s",
             default=1800.0,
             show_default=True,
-            help="Wall-clock limit (s) of the run; the container is killed after it.",
+            help="Wall-clock limit (s) of the run, every runner; it is killed after it.",
+        ),
+        click.option(
+            "--disk",
+            default="4g",
+            show_default=True,
+            help="Bytes the run may write into its work directory (every runner).",
         ),
     ]
     for option in reversed(options):
@@ -161,7 +202,13 @@ def runner_options(func: Any) -> Any:
 
 def _runner_options(kw: dict[str, Any]) -> Any:
     from runners.registry import RunnerOptions
-    from runners.sandbox import Sandbox
+    from runners.sandbox import Sandbox, parse_size
+
+    for name in ("memory", "disk"):
+        try:
+            parse_size(kw[name])
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{name}") from None
 
     sandbox = Sandbox(
         user=kw["user"],
@@ -172,11 +219,17 @@ def _runner_options(kw: dict[str, Any]) -> Any:
         cpus=kw["cpus"],
         pids_limit=kw["pids_limit"],
         timeout_s=kw["timeout_s"],
+        disk=kw["disk"],
     )
+    ca: dict[str, Path | None] = {}  # empty: RunnerOptions' default, the host's bundle
+    if kw["no_forward_ca"]:
+        ca = {"forward_ca": None}
+    elif kw["forward_ca"] is not None:
+        ca = {"forward_ca": kw["forward_ca"]}
     return RunnerOptions(
         device=kw["device"],
         base_image=kw["base_image"],
-        forward_ca=kw["forward_ca"],
+        **ca,
         installer=kw["installer"],
         rebuild=kw["rebuild"],
         sandbox=sandbox,
@@ -247,6 +300,7 @@ def evaluate_cmd(
 
     try:
         backend = get_runner(kw["runner"], _runner_options(kw))
+        _warn_unsandboxed(backend)
         options = Options(
             device=kw["device"],
             seed=seed,
@@ -257,11 +311,17 @@ def evaluate_cmd(
             seed_policy="report" if seed_policy == "report" else "strict",
             discrepancy_method="bh" if discrepancy_method == "bh" else "holm",
         )
-        with backend:
+        with backend, terminate_as_interrupt():
             report = evaluate(deposit, out, backend, options)
     except QreproError as exc:
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        click.echo("qrepro: interrupted; the run was stopped and nothing of it is left "
+                   "running", err=True)
+        if (out / "report.json").exists():
+            click.echo(f"report: {out / 'report.json'} (status: interrupted)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     _print_report(report, out)
     if report.status == "error":
         sys.exit(exit_code_for(report.error.kind if report.error else "error"))

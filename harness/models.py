@@ -295,7 +295,7 @@ class Report(Frozen):
     report_version: Literal[1] = 1
     tool: dict[str, str]
     generated: str = Field(description="UTC timestamp, ISO 8601.")
-    status: Literal["complete", "error"]
+    status: Literal["complete", "error", "interrupted"]
     error: ErrorInfo | None = None
     deposit: DepositInfo
     deposit_sha256: str | None = None

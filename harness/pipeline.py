@@ -22,7 +22,7 @@ from harness import __version__
 from harness.badges import decide, none_awarded
 from harness.claims import evaluate_claims, flag_discrepancies
 from harness.errors import DepositError, QreproError, RunnerError
-from harness.intake.archive import Deposit, open_deposit, tree_digest
+from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
 from harness.intake.validate import validate
 from harness.intake.versions import version_findings
@@ -38,6 +38,7 @@ from harness.models import (
     Report,
     Validation,
     ValidationReport,
+    finding,
 )
 from harness.notebook_runs import determinism_findings
 from harness.stats.seed_robustness import seed_findings
@@ -115,6 +116,12 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
             report = _run(source, out_dir, Path(tmp), runner, options, clock, state)
     except QreproError as exc:
         report = _error_report(exc, state, clock)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the runner has stopped what it started
+        interrupted = QreproError("the evaluation was interrupted before it completed")
+        interrupted.kind = "interrupted"
+        report = _error_report(interrupted, state, clock, status="interrupted")
+        write_reports(report, out_dir, options.formats)
+        raise
     total = round(time.perf_counter() - start, 6)
     report = report.model_copy(update={"timings": {**report.timings, "total": total}})
     write_reports(report, out_dir, options.formats)
@@ -177,6 +184,8 @@ def _run(
         )
     findings = (
         *state.findings,
+        *_confinement_findings(runner, execution),
+        *_changed_during_run(deposit, state.digest),
         *version_findings(manifest, execution),
         *determinism_findings(manifest, execution.notebooks if execution else ()),
         *seed_findings(claims, options.seed_policy),
@@ -228,6 +237,41 @@ def _execute(
         return runner.execute(job, deposit.root, workdir)
 
 
+def _confinement_findings(runner: Runner, execution: Execution | None) -> tuple[Finding, ...]:
+    """``not-sandboxed`` when the deposit's code ran with the caller's rights."""
+    if execution is None or runner.sandboxed:
+        return ()
+    return (
+        finding(
+            "not-sandboxed",
+            "warning",
+            f"runner {runner.name}: the deposit's code ran with the caller's rights, not "
+            "sandboxed (scrubbed environment, a copy of the deposit and resource limits "
+            "only); evaluate with --runner docker or --runner bwrap for a deposit you did "
+            "not write",
+        ),
+    )
+
+
+def _changed_during_run(deposit: Deposit, digest: str | None) -> tuple[Finding, ...]:
+    """The deposit's bytes once more, after everything it ran is gone."""
+    try:
+        now = tree_digest(deposit.root, deposit_files(deposit.root))
+    except (OSError, DepositError) as exc:  # a planted link, fifo, unreadable file
+        now = f"unreadable: {exc}"
+    if digest is None or now == digest:
+        return ()
+    return (
+        finding(
+            "deposit-changed",
+            "error",
+            "the deposit's files changed while it was being evaluated (files added, removed "
+            "or edited since they were checksummed); its checksums cannot be certified",
+            blocks=("available",),
+        ),
+    )
+
+
 def _failed_runs(execution: Execution | None) -> list[str]:
     if execution is None:
         return []
@@ -271,7 +315,12 @@ def _error_info(exc: QreproError) -> ErrorInfo:
     return ErrorInfo(kind=exc.kind, message=exc.message, file=exc.file, field=exc.field)
 
 
-def _error_report(exc: QreproError, state: _State, clock: _Clock) -> Report:
+def _error_report(
+    exc: QreproError,
+    state: _State,
+    clock: _Clock,
+    status: Literal["error", "interrupted"] = "error",
+) -> Report:
     error = _error_info(exc)
     claims = tuple(
         ClaimResult(
@@ -287,7 +336,7 @@ def _error_report(exc: QreproError, state: _State, clock: _Clock) -> Report:
     return Report(
         tool=_tool(),
         generated=_now(),
-        status="error",
+        status=status,
         error=error,
         deposit=state.info,
         deposit_sha256=state.digest,

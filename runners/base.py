@@ -45,6 +45,8 @@ class Runner(ABC):
     """Prepare an environment, execute jobs in it, close."""
 
     name: ClassVar[str] = "base"
+    #: False: the deposit's code runs with the caller's rights (the report says so)
+    sandboxed: ClassVar[bool] = False
     #: extra sentences for the report (e.g. why runner auto chose this runner)
     remarks: tuple[str, ...] = ()
 

@@ -14,7 +14,11 @@ import contextlib
 import io
 import os
 import re
+import socket
+import sys
 import tarfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,16 +26,27 @@ from typing import Any, ClassVar
 from harness.errors import AgentError, BuildError, RunnerUnavailable
 from harness.intake.manifest import Environment
 from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner
+from runners.base_image import BASE_REPO, can_bootstrap, resolve_base
+from runners.confine import dir_bytes
 from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
 from runners.envspec import AGENT_FILES, EnvSpec, spec_digest, spec_from_environment
 from runners.local import tail
-from runners.sandbox import Sandbox
+from runners.locks import named_lock
+from runners.sandbox import Sandbox, parse_size
 from runners.untrusted import write_text
 
 IMAGE_REPO = "qrepro-env"
 LOG_TAIL_LINES = 5000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+#: forwarded into builds unless the user says otherwise (TLS-intercepting proxies)
+DEFAULT_CA = HOST_CA if HOST_CA.is_file() else None
+OWNER_LABEL = "org.qrepro.owner"
+ENV_LABEL = "org.qrepro.env"
+POLL_S = 0.5
+_CERT_ERROR = re.compile(
+    r"CERTIFICATE_VERIFY_FAILED|invalid peer certificate|UnknownIssuer|certificate verify "
+    r"failed|self[- ]signed certificate|--system-certs|SSL: ", re.IGNORECASE)
 ENGINE_HELP = (
     "start one (`dockerd &`, or `systemctl start docker`), or evaluate with "
     "--runner local, or --runner auto to fall back to it"
@@ -52,6 +67,63 @@ def connect() -> Any:
     return client
 
 
+def docker_problem(client: Any, base_image: str | None) -> str | None:
+    """None when this engine can run a deposit with no further set-up, else why not."""
+    if base_image is not None:
+        return None
+    for image in client.images.list():
+        if any(t.startswith(("python:", f"{BASE_REPO}:")) for t in image.tags):
+            return None
+    if can_bootstrap():
+        return None
+    return (
+        "no python or qrepro-base image is here, none can be pulled and debootstrap is not "
+        "installed to make one"
+    )
+
+
+def cleanup_stale(client: Any) -> int:
+    """Remove containers of qrepro runs whose harness process is gone, and dangling images
+    that failed builds left. Returns how many containers were removed."""
+    import docker
+
+    removed = 0
+    host = socket.gethostname()
+    with contextlib.suppress(docker.errors.APIError):
+        for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+            owner_host, _, pid = container.labels.get(OWNER_LABEL, "").partition(":")
+            if owner_host == host and pid.isdigit() and _alive(int(pid)):
+                continue
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+                removed += 1
+    with contextlib.suppress(docker.errors.APIError):
+        client.images.prune(filters={"dangling": True, "label": ENV_LABEL})
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def certificate_hint(log: str) -> str | None:
+    """qrepro's advice when a build failed on TLS verification (an intercepting proxy)."""
+    if not _CERT_ERROR.search(log):
+        return None
+    return (
+        "the package index's TLS certificate was not trusted inside the build: a "
+        "TLS-intercepting proxy is likely; qrepro forwards the host's CA bundle by default "
+        f"({HOST_CA}): pass --forward-ca PATH to name another bundle, and do not pass "
+        "--no-forward-ca"
+    )
+
+
 @dataclass
 class BuildRecord:
     """What prepare() did, for the report."""
@@ -60,6 +132,7 @@ class BuildRecord:
     image_id: str = ""
     base_image: str = ""
     base_image_id: str = ""
+    base_reason: str = ""
     built: bool = False
     build_log: list[str] = field(default_factory=list)
     dockerfile: str = ""
@@ -67,18 +140,21 @@ class BuildRecord:
 
 class DockerRunner(Runner):
     name: ClassVar[str] = "docker"
+    sandboxed: ClassVar[bool] = True
 
     def __init__(
         self,
         base_image: str | None = None,
         sandbox: Sandbox | None = None,
-        forward_ca: Path | None = None,
+        forward_ca: Path | None = DEFAULT_CA,
         gpu: bool = False,
         client: Any = None,
         installer: str = "uv",
         rebuild: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.base_image = base_image
+        self.progress = progress or _stderr
         self.installer = installer
         self.rebuild = rebuild
         self.sandbox = sandbox or Sandbox()
@@ -99,8 +175,8 @@ class DockerRunner(Runner):
     def spec_for(self, environment: Environment, deposit_root: Path) -> EnvSpec:
         return spec_from_environment(environment, deposit_root, self.gpu)
 
-    def dockerfile(self, spec: EnvSpec) -> str:
-        base = self.base_image or f"python:{spec.python_minor}-slim"
+    def dockerfile(self, spec: EnvSpec, base: str | None = None) -> str:
+        base = base or self.base_image or f"python:{spec.python_minor}-slim"
         return render_dockerfile(
             spec, base, forward_ca=self.forward_ca is not None, installer=self.installer
         )
@@ -118,22 +194,31 @@ class DockerRunner(Runner):
     def prepare(self, environment: Environment, deposit_root: Path, workdir: Path) -> None:
         if self.gpu:
             self.check_gpu()
+        cleanup_stale(self.client)
         spec = self.spec_for(environment, deposit_root)
         self._wheel_files = [deposit_root / w for w in environment.wheels]
-        base = self.base_image or f"python:{spec.python_minor}-slim"
+        base, reason = self.choose_base(spec.python_minor)
         base_id = self._base_image_id(base)
         digest = spec_digest(spec, base_id, self.installer)
         tag = f"{IMAGE_REPO}:{digest[:20]}"
-        dockerfile = self.dockerfile(spec)
+        dockerfile = self.dockerfile(spec, base)
         self.record = BuildRecord(
-            tag=tag, base_image=base, base_image_id=base_id, dockerfile=dockerfile
+            tag=tag, base_image=base, base_image_id=base_id, base_reason=reason,
+            dockerfile=dockerfile,
         )
-        existing = None if self.rebuild else self._find(tag)
-        if existing is not None:
-            self.record.image_id = existing.id
-            self.record.build_log = [f"reused {tag} ({existing.id})"]
-            return
-        self._build(spec, dockerfile, tag)
+        with named_lock(f"build-{tag}"):
+            existing = None if self.rebuild else self._find(tag)
+            if existing is not None:
+                self.record.image_id = existing.id
+                self.record.build_log = [f"reused {tag} ({existing.id})"]
+                return
+            self._build(spec, dockerfile, tag)
+
+    def choose_base(self, minor: str) -> tuple[str, str]:
+        """(base image, why): the user's choice, else found, pulled or bootstrapped."""
+        if self.base_image is not None:
+            return self.base_image, "named with --base-image"
+        return resolve_base(self.client, minor, self.progress)
 
     def _find(self, tag: str) -> Any:
         import docker
@@ -186,7 +271,7 @@ class DockerRunner(Runner):
                 network_mode="host",
                 nocache=self.rebuild,
                 decode=True,
-                labels={"org.qrepro.env": tag},
+                labels={ENV_LABEL: tag},
                 buildargs=forwarded_build_args(),
             )
             for chunk in stream:
@@ -194,9 +279,12 @@ class DockerRunner(Runner):
                     text = _ANSI.sub("", chunk["stream"])
                     log.extend(line for line in text.splitlines() if line.strip())
                 if "error" in chunk:
+                    error = chunk["error"].strip()
+                    hint = certificate_hint("\n".join([*log, error]))
+                    if hint is not None:
+                        raise BuildError(f"image build failed: {hint}")
                     raise BuildError(
-                        f"image build failed: {chunk['error'].strip()}; last lines: "
-                        + " | ".join(log[-15:])
+                        f"image build failed: {error}; last lines: " + " | ".join(log[-15:])
                     )
         except docker.errors.APIError as exc:
             raise BuildError(f"image build failed: {exc}") from exc
@@ -220,6 +308,8 @@ class DockerRunner(Runner):
             kwargs["device_requests"] = [
                 docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
             ]
+        kwargs["labels"] = {OWNER_LABEL: f"{socket.gethostname()}:{os.getpid()}",
+                            ENV_LABEL: self.record.tag}
         try:
             container = self.client.containers.run(self.record.tag, detach=True, **kwargs)
         except docker.errors.APIError as exc:
@@ -234,19 +324,34 @@ class DockerRunner(Runner):
         import docker
         import requests
 
-        timed_out = False
-        try:
-            status = int(container.wait(timeout=self.sandbox.timeout_s)["StatusCode"])
-        except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
-            with contextlib.suppress(docker.errors.APIError):  # it may have just exited
-                container.kill()
-            timed_out, status = True, 137
+        timed_out = disk_full = False
+        deadline = time.monotonic() + self.sandbox.timeout_s
+        disk = parse_size(self.sandbox.disk)
+        while True:
+            try:
+                status = int(container.wait(timeout=POLL_S)["StatusCode"])
+                break
+            except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
+                pass
+            timed_out = time.monotonic() > deadline
+            disk_full = not timed_out and dir_bytes(workdir, disk) > disk
+            if timed_out or disk_full:
+                with contextlib.suppress(docker.errors.APIError):  # it may have just exited
+                    container.kill()
+                status = 137
+                break
         logs = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")
         write_text(workdir / LOG_FILE, logs)  # never through a link the container planted
         container.reload()
         if timed_out:
             raise AgentError(
                 f"the container ran past the {self.sandbox.timeout_s:g} s timeout and was killed",
+                file=str(workdir / LOG_FILE),
+            )
+        if disk_full:
+            raise AgentError(
+                f"the run wrote more than {self.sandbox.disk} into its work directory and "
+                "was killed (raise it with --disk)",
                 file=str(workdir / LOG_FILE),
             )
         if container.attrs["State"].get("OOMKilled"):
@@ -261,7 +366,7 @@ class DockerRunner(Runner):
         how = "built" if r.built else "reused (no build)"
         return (
             f"docker runner: image {r.tag} ({r.image_id}) {how} on base {r.base_image} "
-            f"({r.base_image_id})",
+            f"({r.base_image_id}): {r.base_reason}",
         )
 
     def details(self) -> dict[str, Any]:
@@ -272,7 +377,9 @@ class DockerRunner(Runner):
                 "id": r.image_id,
                 "base": r.base_image,
                 "base_id": r.base_image_id,
+                "base_reason": r.base_reason,
                 "built": r.built,
+                "ca_forwarded_for_build": str(self.forward_ca) if self.forward_ca else None,
             },
             "sandbox": self.sandbox.describe(),
         }
@@ -288,3 +395,7 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info.size = len(data)
     info.mode = 0o644
     tar.addfile(info, io.BytesIO(data))
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -10,13 +10,25 @@ report records the settings used.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from runners.confine import GiB, ProcessLimits
+
 DEPOSIT_MOUNT = "/deposit"
 WORK_MOUNT = "/work"
 NOBODY = "65534:65534"
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Docker's size notation (``512m``, ``2g``, ``1073741824``) in bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*", text.lower())
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (use e.g. 512m, 2g)")
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class Sandbox:
     cpus: float = 2.0
     pids_limit: int = 256
     timeout_s: float = 1800.0
+    disk: str = "4g"  # bytes the run may write into its work directory (watched)
+    file_size: str = "2g"  # largest single file (RLIMIT_FSIZE / ulimit fsize)
     user: str | None = None  # None: nobody when the harness runs as root, else the caller
     cap_drop: tuple[str, ...] = ("ALL",)
     no_new_privileges: bool = True
@@ -38,6 +52,15 @@ class Sandbox:
         if os.geteuid() == 0:
             return NOBODY
         return f"{os.geteuid()}:{os.getegid()}"
+
+    def process_limits(self) -> ProcessLimits:
+        """The same limits for the runners that start host processes."""
+        return ProcessLimits(
+            wall_s=self.timeout_s,
+            address_space=max(parse_size(self.memory) * 4, 8 * GiB),
+            file_size=parse_size(self.file_size),
+            disk=parse_size(self.disk),
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -60,6 +83,11 @@ class Sandbox:
             "memswap_limit": self.memory,
             "nano_cpus": int(self.cpus * 1e9),
             "pids_limit": self.pids_limit,
+            "ulimits": [
+                {"Name": "fsize", "Soft": parse_size(self.file_size),
+                 "Hard": parse_size(self.file_size)},
+                {"Name": "core", "Soft": 0, "Hard": 0},
+            ],
             "volumes": {
                 str(deposit_root): {"bind": DEPOSIT_MOUNT, "mode": "ro"},
                 str(workdir): {"bind": WORK_MOUNT, "mode": "rw"},

@@ -33,11 +33,12 @@ from typing import Any, ClassVar
 from harness.errors import BuildError, RunnerUnavailable
 from harness.intake.manifest import Environment
 from runners.base import AgentCall
+from runners.confine import ProcessLimits
 from runners.dockerfile import requirements_text
 from runners.envspec import EnvSpec, spec_digest, spec_from_environment
 from runners.local import LocalRunner, tail
+from runners.locks import cache_root
 
-CACHE_ENV = "QREPRO_CACHE"
 MARKER = "qrepro-venv.json"
 REQUIREMENTS = "qrepro-requirements.txt"
 BUILD_PREFIX = ".build-"
@@ -49,9 +50,7 @@ _VERSION_CODE = "import sys; print(sys.version)"
 
 def default_cache_dir() -> Path:
     """``$QREPRO_CACHE/venvs``, else ``~/.cache/qrepro/venvs``."""
-    root = os.environ.get(CACHE_ENV)
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "qrepro"
-    return base / "venvs"
+    return cache_root() / "venvs"
 
 
 def venv_python(venv: Path) -> Path:
@@ -228,8 +227,9 @@ class VenvRunner(LocalRunner):
         timeout_s: float = 3600.0,
         build_timeout_s: float = 1800.0,
         remarks: tuple[str, ...] = (),
+        limits: ProcessLimits | None = None,
     ) -> None:
-        super().__init__(timeout_s=timeout_s, remarks=remarks)
+        super().__init__(timeout_s=timeout_s, remarks=remarks, limits=limits)
         self.cache_dir = cache_dir
         self.gpu = gpu
         self.build_timeout_s = build_timeout_s
@@ -270,9 +270,10 @@ class VenvRunner(LocalRunner):
 
     def details(self) -> dict[str, Any]:
         if self.record is None:
-            return {}
+            return super().details()
         r = self.record
         return {
+            **super().details(),
             "venv": r.path,
             "venv_built": r.built,
             "venv_digest": r.digest,

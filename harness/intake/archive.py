@@ -231,14 +231,14 @@ def _resolves_inside(path: Path, root: Path) -> bool:
 
 def _deposit_at(source: Path, root: Path, *, extracted: bool) -> Deposit:
     """The Deposit rooted at an existing (resolved) directory."""
-    files = _deposit_files(root)
+    files = deposit_files(root)
     if MANIFEST_NAME not in files:
         what = "is not a regular file" if os.path.lexists(root / MANIFEST_NAME) else "is missing"
         raise ManifestError(f"{MANIFEST_NAME} at the deposit root {what}", file=str(source))
     return Deposit(source, root, root / MANIFEST_NAME, files, extracted)
 
 
-def _deposit_files(root: Path) -> tuple[str, ...]:
+def deposit_files(root: Path) -> tuple[str, ...]:
     """Sorted regular files under root; outside symlinks and special files are errors."""
     files: list[str] = []
     for rel, entry in _walk(root):

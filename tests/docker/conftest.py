@@ -2,13 +2,15 @@
 
 Without an engine these tests skip on a developer machine but FAIL in CI (CI=true):
 .ci/run installs and starts one, so a missing engine there is a broken CI, not a reason
-to skip. The base image comes from QREPRO_BASE_IMAGE (default qrepro-base:bookworm, built
-by `qrepro base-image bootstrap`); builds forward the host CA bundle when it exists.
+to skip. Nothing else is set up for them: the base image is whatever a user with no
+options gets (found, pulled, or bootstrapped from Debian on first use), and builds forward
+the host CA bundle by default, exactly as `qrepro evaluate --runner docker` does.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,11 @@ from typing import Any
 import pytest
 
 from harness.errors import RunnerUnavailable
-from runners.docker import HOST_CA, DockerRunner, connect
+from runners.base_image import resolve_base
+from runners.docker import DockerRunner, connect
 from runners.sandbox import Sandbox
 
-BASE_IMAGE = os.environ.get("QREPRO_BASE_IMAGE", "qrepro-base:bookworm")
+PYTHON = "3.11"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,29 +32,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.docker)
 
 
+def _unavailable(why: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the Docker tests: {why}")
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def docker_client() -> Any:
     try:
         client = connect()
-        client.images.get(BASE_IMAGE)
     except RunnerUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the Docker tests: {exc.message}")
-        pytest.skip(f"no Docker engine: {exc.message}")
-    except Exception as exc:  # image missing
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the Docker tests: base image {BASE_IMAGE}: {exc}")
-        pytest.skip(f"base image {BASE_IMAGE} missing: run `qrepro base-image bootstrap`")
+        _unavailable(f"no Docker engine: {exc.message}")
     return client
 
 
+@pytest.fixture(scope="session")
+def base_image(docker_client: Any) -> str:
+    """The base image the zero-configuration path chooses (bootstrapped when none is here)."""
+    try:
+        name, _why = resolve_base(docker_client, PYTHON, lambda m: print(m, file=sys.stderr))
+    except RunnerUnavailable as exc:
+        _unavailable(exc.message)
+    return name
+
+
 @pytest.fixture
-def docker_runner(docker_client: Any) -> Callable[..., DockerRunner]:
-    """A factory of DockerRunners on the local base image (sandbox overrides allowed)."""
+def docker_runner(docker_client: Any, base_image: str) -> Callable[..., DockerRunner]:
+    """A factory of DockerRunners with the defaults a user gets (sandbox overrides allowed)."""
 
     def make(**sandbox: Any) -> DockerRunner:
-        return DockerRunner(base_image=BASE_IMAGE, sandbox=Sandbox(**sandbox),
-                            forward_ca=HOST_CA if HOST_CA.is_file() else None,
-                            client=docker_client)
+        return DockerRunner(sandbox=Sandbox(**sandbox), client=docker_client)
 
     return make

@@ -76,9 +76,7 @@ def test_gpu_request_without_nvidia_runtime_fails_before_building(
         docker_client: Any, tmp_path: Path) -> None:
     if "nvidia" in (docker_client.info().get("Runtimes") or {}):
         pytest.skip("this engine has an NVIDIA runtime")
-    from tests.docker.conftest import BASE_IMAGE
-
-    runner = DockerRunner(base_image=BASE_IMAGE, gpu=True, client=docker_client)
+    runner = DockerRunner(gpu=True, client=docker_client)
     report = evaluate(DEPOSITS / "ghz-noisy", tmp_path / "out", runner, Options(device="GPU"))
     assert report.status == "error" and report.error is not None
     assert report.error.kind == "runner-unavailable"

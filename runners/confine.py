@@ -1,0 +1,242 @@
+"""Run one untrusted process tree with limits, and make sure all of it is gone afterwards.
+
+Used by the runners that start the agent as a host process (``host``, ``local``, ``bwrap``):
+
+* the process starts in a session and process group of its own, with resource limits set
+  by ``setrlimit`` before it executes (address space, file size, CPU time; processes when
+  the caller is not root, since ``RLIMIT_NPROC`` does not apply to uid 0);
+* a watchdog enforces a wall-clock limit and a cap on the bytes in the writable work
+  directory (``RLIMIT_FSIZE`` bounds one file; the watchdog bounds them all);
+* when the process ends, times out or the harness is interrupted, the whole tree is
+  killed: the process group first, then every descendant that escaped it (``setsid``,
+  double forks). The harness makes itself a *child subreaper* (``PR_SET_CHILD_SUBREAPER``),
+  so orphans of the run are re-parented to it instead of to init and can be found and
+  killed; a bwrap PID namespace (``--die-with-parent``) or a container does the same for
+  the other runners.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+PR_SET_CHILD_SUBREAPER = 36
+POLL_S = 0.25
+GiB = 1024**3
+_subreaper = False
+
+
+@dataclass(frozen=True)
+class ProcessLimits:
+    """Limits of one confined run; None leaves a limit unset."""
+
+    wall_s: float = 1800.0
+    address_space: int | None = 8 * GiB
+    file_size: int | None = 2 * GiB
+    cpu_s: int | None = None  # None: wall_s x cores (it cannot use more anyway)
+    processes: int | None = 512
+    disk: int | None = 4 * GiB
+
+    def cpu_limit(self) -> int:
+        return self.cpu_s if self.cpu_s is not None else int(self.wall_s * (os.cpu_count() or 1))
+
+    def describe(self) -> dict[str, Any]:
+        """What held, in the report's words."""
+        root = os.geteuid() == 0
+        return {
+            "wall_clock_s": self.wall_s,
+            "address_space_bytes": self.address_space,
+            "file_size_bytes": self.file_size,
+            "cpu_time_s": self.cpu_limit(),
+            "processes": None if root else self.processes,
+            "work_dir_bytes": self.disk,
+            "notes": (
+                ["processes: RLIMIT_NPROC does not bind uid 0 (the harness runs as root); "
+                 "the PID namespace or container bounds the tree instead"] if root else []
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a confined run ended."""
+
+    status: int
+    timed_out: bool = False
+    disk_exceeded: bool = False
+    leftovers_killed: int = 0
+
+
+def make_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux); False where the call is not available."""
+    global _subreaper
+    if _subreaper:
+        return True
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        _subreaper = False
+    return _subreaper
+
+
+def _children_map() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1:
+            tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int, exclude: Iterable[int] = ()) -> list[int]:
+    """Every live descendant of ``pid``, skipping the subtrees rooted at ``exclude``."""
+    tree, skip = _children_map(), set(exclude)
+    found: list[int] = []
+    stack = [c for c in tree.get(pid, []) if c not in skip]
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack.extend(tree.get(child, []))
+    return found
+
+
+def kill_tree(pgid: int, exclude: Iterable[int] = (), rounds: int = 20) -> int:
+    """SIGKILL the group ``pgid`` and every descendant of this process not in ``exclude``.
+
+    Returns how many stray processes (outside the group) were killed."""
+    keep = set(exclude)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    strays = 0
+    for _ in range(rounds):
+        pids = descendants(os.getpid(), keep)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                strays += 1
+            except ProcessLookupError:
+                pass
+        _reap(pids)
+        time.sleep(0.02)
+    return strays
+
+
+def _reap(pids: Iterable[int]) -> None:
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+def dir_bytes(path: Path, stop_at: int | None = None) -> int:
+    """Bytes allocated under ``path`` (links not followed); stops counting past ``stop_at``."""
+    total = 0
+    stack = [str(path)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            total += st.st_blocks * 512
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+        if stop_at is not None and total > stop_at:
+            break
+    return total
+
+
+def _preexec(limits: ProcessLimits) -> Any:
+    def apply() -> None:
+        pairs = [
+            (resource.RLIMIT_AS, limits.address_space),
+            (resource.RLIMIT_FSIZE, limits.file_size),
+            (resource.RLIMIT_CPU, limits.cpu_limit()),
+            (resource.RLIMIT_CORE, 0),
+        ]
+        if os.geteuid() != 0:
+            pairs.append((resource.RLIMIT_NPROC, limits.processes))
+        for which, value in pairs:
+            if value is not None:
+                resource.setrlimit(which, (value, value))
+
+    return apply
+
+
+def run_confined(
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log: IO[bytes] | IO[str],
+    limits: ProcessLimits,
+    watch_dir: Path | None = None,
+    pass_fds: tuple[int, ...] = (),
+) -> Outcome:
+    """Run ``argv`` under ``limits``; whatever it started is dead when this returns."""
+    make_subreaper()
+    before = set(descendants(os.getpid()))
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        pass_fds=pass_fds,
+        preexec_fn=_preexec(limits),
+    )
+    timed_out = disk_exceeded = False
+    deadline = time.monotonic() + limits.wall_s
+    try:
+        while True:
+            try:
+                status = proc.wait(timeout=POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() > deadline:
+                timed_out = True
+            elif (
+                watch_dir is not None
+                and limits.disk is not None
+                and dir_bytes(watch_dir, limits.disk) > limits.disk
+            ):
+                disk_exceeded = True
+            if timed_out or disk_exceeded:
+                os.killpg(proc.pid, signal.SIGKILL)
+                status = proc.wait()
+                break
+    finally:
+        strays = kill_tree(proc.pid, before)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return Outcome(status=status, timed_out=timed_out, disk_exceeded=disk_exceeded,
+                   leftovers_killed=strays)
