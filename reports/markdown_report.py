@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from harness.models import BADGE_KEYS, ClaimResult, Finding, NotebookRun, Report
 
@@ -179,10 +180,29 @@ def _environment(r: Report) -> list[str]:
             f"- device: {e.device} (available: {', '.join(e.devices_available) or '-'})",
             f"- packages: {pkgs or '-'}",
             *[f"- note: {n}" for n in e.notes],
+            *_isolation(e.details),
             "",
         ]
     if r.timings:
         lines += ["## Timings (s)", "", *[f"- {k}: {v:.3f}" for k, v in r.timings.items()], ""]
+    return lines
+
+
+def _isolation(details: dict[str, Any]) -> list[str]:
+    """Where the deposit's code ran and the limits that held, in one line each."""
+    lines: list[str] = []
+    sandbox = details.get("sandbox")
+    if isinstance(sandbox, dict):
+        lines.append("- sandbox (container): " + ", ".join(
+            f"{k} {v}" for k, v in sandbox.items() if k not in ("deposit_mount", "writable_mount")))
+    confinement = details.get("confinement")
+    if isinstance(confinement, dict):
+        lines.append(f"- sandbox: {confinement.get('sandbox')}")
+        passed = confinement.get("environment_passed") or []
+        lines.append(f"- environment passed: {', '.join(map(str, passed)) or '-'}")
+        limits = confinement.get("limits") or {}
+        lines.append("- limits: " + ", ".join(
+            f"{k} {v}" for k, v in limits.items() if k != "notes" and v is not None))
     return lines
 
 

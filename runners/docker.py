@@ -93,7 +93,9 @@ def cleanup_stale(client: Any) -> int:
         for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
             owner_host, _, pid = container.labels.get(OWNER_LABEL, "").partition(":")
             if owner_host == host and pid.isdigit() and _alive(int(pid)):
-                continue
+                continue  # its harness is still running
+            if owner_host != host and container.status == "running":
+                continue  # another machine's harness may share this engine
             with contextlib.suppress(docker.errors.APIError):
                 container.remove(force=True)
                 removed += 1

@@ -84,7 +84,7 @@ def test_unknown_runner_lists_available(make_deposit: Callable[..., Path], tmp_p
                                         ) -> None:
     code, _, err = invoke("evaluate", str(make_deposit()), "--out", str(tmp_path / "o"),
                           "--runner", "k8s")
-    assert code == 2 and "'k8s' is not one of 'local', 'host', 'docker', 'auto'" in err
+    assert code == 2 and "'k8s' is not one of 'auto', 'docker', 'bwrap', 'local', 'host'" in err
 
 
 def test_gpu_request_without_gpu_exit_4(tmp_path: Path) -> None:

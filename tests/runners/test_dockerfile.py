@@ -71,10 +71,11 @@ def test_engine_not_running_says_how_to_start_one(monkeypatch: pytest.MonkeyPatc
         connect()
 
 
-def test_auto_falls_back_to_local_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_without_engine_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     from runners.registry import get_runner
 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     runner = get_runner("auto")
     assert not isinstance(runner, DockerRunner)
-    assert any("fell back to local" in r for r in runner.remarks)
+    assert any("docker not used (no Docker engine answers" in r for r in runner.remarks)
+    assert runner.name in ("bwrap", "local")

@@ -79,7 +79,8 @@ def test_local_runner_end_to_end(deposit: Path, tmp_path: Path) -> None:
     for name in ("job.json", "result.json", "agent.log"):
         assert (workdir / name).is_file(), name
     job = json.loads((workdir / "job.json").read_text(encoding="utf-8"))
-    assert job["deposit_root"] == str(deposit.resolve())
+    # the agent works on a read-only copy of the deposit, never the deposit itself
+    assert job["deposit_root"] == str(workdir.resolve() / "deposit")
     assert job["work_dir"] == str(workdir.resolve())
     assert job["circuits"][0]["id"] == "ghz3"
 
@@ -124,7 +125,7 @@ def test_local_runner_timeout(deposit: Path, tmp_path: Path) -> None:
     (workdir / "noise.json").write_text(json.dumps(validate_noise(noise, "noise.json")))
     job = circuit_job("big", "circuits/big.qasm", shots=1_000_000, method="statevector",
                       noise_model="noise.json", ideal=False)
-    with pytest.raises(AgentError, match="timeout") as info:
+    with pytest.raises(AgentError, match="wall-clock limit") as info:
         LocalRunner(timeout_s=0.5).execute(JobSpec(circuits=(job,)), deposit, workdir)
     assert "0.5 s" in str(info.value)
     assert not (workdir / "result.json").exists()
@@ -214,7 +215,7 @@ def test_fake_runner_receives_jobs_and_returns_runs(deposit: Path, tmp_path: Pat
 
 
 def test_registry_unknown_runner() -> None:
-    expected = "runner 'k8s' not found; available: auto, docker, host, local"
+    expected = "runner 'k8s' not found; available: auto, bwrap, docker, host, local"
     with pytest.raises(RegistryError, match=re.escape(expected)):
         get_runner("k8s")
 

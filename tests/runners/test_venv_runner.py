@@ -125,7 +125,8 @@ def test_impossible_pin_is_a_build_error_quoting_uv(cache: Path, tmp_path: Path)
     assert list(cache.iterdir()) == [], "a failed build must leave nothing behind"
     with pytest.raises(BuildError):  # and so the next prepare builds (and fails) again
         VenvRunner().prepare(env, tmp_path, tmp_path / "work")
-    assert runner.record is None and runner.notes() == () and runner.details() == {}
+    assert runner.record is None and runner.notes() == ()
+    assert set(runner.details()) == {"confinement"}, "only what would have confined the run"
 
 
 def test_interrupted_build_is_never_reused(cache: Path, tiny: tuple[Environment, Path],
@@ -206,6 +207,9 @@ def test_registry_auto_falls_back_to_the_venv_runner(monkeypatch: pytest.MonkeyP
         raise RunnerUnavailable("no Docker engine answers")
 
     monkeypatch.setattr("runners.registry.connect", no_engine)
+    monkeypatch.setattr("runners.registry.bwrap_problem", lambda: "bubblewrap is not installed")
     runner = get_runner("auto")
     assert isinstance(runner, VenvRunner) and not isinstance(runner, DockerRunner)
+    assert runner.name == "local" and not runner.sandboxed
     assert "fell back to local" in runner.remarks[0]
+    assert "bubblewrap is not installed" in runner.remarks[0]
