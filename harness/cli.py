@@ -30,7 +30,7 @@ from harness.errors import DepositError, QreproError, RunnerError
 from harness.intake.manifest import json_schema
 from harness.models import BADGE_KEYS, Report, ValidationReport
 from harness.noise.load import from_calibration, from_qiskit_dict, validate_noise
-from harness.pipeline import Options, check, evaluate
+from harness.pipeline import Options, check, check_out_dir, evaluate
 
 EXIT_OK, EXIT_DENIED, EXIT_USAGE, EXIT_DEPOSIT, EXIT_RUNNER, EXIT_OTHER = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
@@ -394,10 +394,17 @@ def base_image_bootstrap_cmd(tag: str, mirror: str | None, force: bool) -> None:
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
 def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
     """Check DEPOSIT (schema, checksums, governance) without running anything."""
+    from reports import write_atomic
+
+    if out is not None:
+        try:
+            check_out_dir(deposit, out)
+        except QreproError as exc:
+            _fail(exc)
     result: ValidationReport = check(deposit, Options(today=_today(today)))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "validation.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        write_atomic(out / "validation.json", result.model_dump_json(indent=2))
     if result.error is not None:
         click.echo(f"qrepro: error: {result.error.one_line()}", err=True)
         sys.exit(exit_code_for(result.error.kind))

@@ -8,6 +8,7 @@ and the circuits they touch are listed as not run, so one bad file never hides t
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,25 @@ def circuit_format(circuit: Circuit, path: Path) -> str:
     return fmt
 
 
+#: the only files an OpenQASM ``include`` may name: the standard libraries, never a path
+STANDARD_INCLUDES = frozenset({"qelib1.inc", "stdgates.inc"})
+_INCLUDE = re.compile(rb'\binclude\s*"([^"]*)"')
+
+
+def check_includes(path: Path, display: str, field: str) -> None:
+    """Refuse an OpenQASM ``include`` of anything but the standard libraries."""
+    for match in _INCLUDE.finditer(path.read_bytes()):
+        name = match.group(1).decode("utf-8", errors="replace")
+        if name not in STANDARD_INCLUDES:
+            raise DepositError(
+                f"include \"{name[:80]}\" is not allowed: only "
+                f"{', '.join(sorted(STANDARD_INCLUDES))} may be included (paste other "
+                "definitions into the circuit file)",
+                file=display,
+                field=field,
+            )
+
+
 def _bad(code: str, exc: DepositError | NoiseModelError, blocks: tuple[str, ...]) -> Finding:
     return finding(code, "error", exc.message, file=exc.file, field=exc.field, blocks=blocks)
 
@@ -97,11 +117,14 @@ def _job(deposit: Deposit, m: Manifest, index: int, noise: dict[str, str]) -> Ci
     if not path.is_file():
         raise DepositError("circuit file is missing", file=c.file, field=f"circuits[{index}].file")
     _check_noise_reference(c.noise_model, noise, c.file, f"circuits[{index}].noise_model")
+    fmt = circuit_format(c, path)
+    if fmt in ("qasm2", "qasm3"):
+        check_includes(path, c.file, f"circuits[{index}].file")
     recorded = CircuitJob(
         id=c.id,
         circuit=c.id,
         file=c.file,
-        format=circuit_format(c, path),  # type: ignore[arg-type]
+        format=fmt,  # type: ignore[arg-type]
         shots=c.shots,
         seed_simulator=c.seed_simulator,
         seed_transpiler=c.seed_transpiler,

@@ -93,7 +93,7 @@ def _tool() -> dict[str, str]:
     return {"name": "qrepro", "version": __version__}
 
 
-def _check_out_dir(source: Path, out_dir: Path) -> None:
+def check_out_dir(source: Path, out_dir: Path) -> None:
     src, out = source.resolve(), out_dir.resolve()
     if src.is_dir() and (out == src or src in out.parents):
         raise DepositError("the output directory must lie outside the deposit", file=str(out_dir))
@@ -106,7 +106,7 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     written there without changing the deposit); every other failure is reported.
     """
     options = options or Options()
-    _check_out_dir(source, out_dir)
+    check_out_dir(source, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = _Clock()
     state = _State(info=DepositInfo(source=str(source)))

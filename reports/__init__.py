@@ -6,6 +6,8 @@ formats into the output directory and returns the paths written.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -28,6 +30,22 @@ def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = ("json
             raise not_found("report format", fmt, list(WRITERS))
         name, render = WRITERS[fmt]
         path = out_dir / name
-        path.write_text(render(report), encoding="utf-8")
+        write_atomic(path, render(report))
         written.append(path)
     return written
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    The rename replaces whatever is at ``path`` (a planted symlink included) instead of
+    writing through it, and a reader never sees a half-written report."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -105,6 +105,13 @@ class Runner(ABC):
                 f"last lines: {call.log_tail or '(none)'}",
                 file=str(workdir / LOG_FILE),
             )
+        if call.status not in (0, FATAL_STATUS):
+            raise AgentError(
+                f"the agent ended with status {call.status} (killed by a signal or crashed), "
+                "so the result file it left is not trusted; last lines: "
+                f"{call.log_tail or '(none)'}",
+                file=str(workdir / LOG_FILE),
+            )
         try:
             data: Any = json.loads(read_text(path))
         except ValueError as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError

@@ -13,10 +13,17 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from harness.errors import ManifestError
+from harness.intake.safe_yaml import load_yaml
 from harness.schemas import published_schema
 
 MANIFEST_NAME = "qdata.yaml"
@@ -29,7 +36,58 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # allow_inf_nan=False: a tolerance of .inf or a NaN value means nothing
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+def _relative_path(value: str) -> str:
+    """One confinement rule for every path the manifest names: relative, inside, plain."""
+    if not value:
+        raise ValueError("empty path")
+    if "\x00" in value or "\\" in value:
+        raise ValueError(f"{value!r}: NUL bytes and backslashes are not allowed in paths")
+    if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        raise ValueError(f"{value!r}: paths must be relative to the deposit root, not absolute")
+    if ".." in value.split("/"):
+        raise ValueError(f"{value!r}: '..' would leave the deposit")
+    if value.startswith("~"):
+        raise ValueError(f"{value!r}: '~' (a home directory) is not a deposit path")
+    return value
+
+
+RelPath = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_relative_path)]
+
+#: Debian's package-name grammar (Policy 5.6.1): lowercase letters, digits, + - .
+_DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
+
+
+def _debian_package(name: str) -> str:
+    if not _DEBIAN_PACKAGE.fullmatch(name) or len(name) > 100:
+        raise ValueError(f"{name[:60]!r} is not a Debian package name (lowercase letters, "
+                         "digits and + - . only)")
+    return name
+
+
+def _plain_requirement(line: str) -> str:
+    """A requirement is ``name[extras] (==version)`` with optional markers and hashes only:
+    never an option (``--index-url``, ``-e``), a URL, a path or a VCS reference."""
+    text = line.strip()
+    if text.startswith("-"):
+        raise ValueError(f"{text!r}: options are not allowed in requirements (the package "
+                         "index is the evaluator's choice, never the deposit's)")
+    if re.search(r"://|^file:|^git\+|^hg\+|^svn\+|^bzr\+", text) or " @ " in text \
+            or text.startswith(("/", ".")):
+        raise ValueError(f"{text!r}: URLs, paths and VCS references are not allowed; pin "
+                         "name==version, or vendor a wheel under environment.wheels")
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text.split(" --hash")[0])
+    except InvalidRequirement as exc:
+        raise ValueError(f"{text!r}: not a requirement: {exc}") from None
+    if req.url:
+        raise ValueError(f"{text!r}: direct references (name @ URL) are not allowed")
+    return line
 
 
 # --- identity -------------------------------------------------------------------------
@@ -84,7 +142,7 @@ class Provenance(_Model):
     institution: str | None = None
     source: Literal["simulator", "hardware", "mixed"]
     lineage: list[LineageItem] = Field(default_factory=list)
-    calibration: str | None = Field(
+    calibration: RelPath | None = Field(
         default=None,
         description="Path of a hardware calibration snapshot (calibration-v1 JSON), if any.",
     )
@@ -124,20 +182,22 @@ class Consent(_Model):
 
 class Environment(_Model):
     python: str = Field(pattern=r"^3\.\d+(\.\d+)?$", description="Python version, e.g. 3.11.")
-    requirements: list[str] = Field(
+    requirements: list[Annotated[str, AfterValidator(_plain_requirement)]] = Field(
         default_factory=list, description="Requirements, each exactly pinned (name==version)."
     )
-    lock_file: str | None = Field(default=None, description="Path of a pip/uv lock file.")
-    wheels: list[str] = Field(
+    lock_file: RelPath | None = Field(default=None, description="Path of a pip/uv lock file.")
+    wheels: list[RelPath] = Field(
         default_factory=list,
         description="Wheel files vendored in the deposit (inventoried, so pinned by checksum), "
         "installed after the requirements.",
     )
-    system_packages: list[str] = Field(default_factory=list, description="Debian packages.")
+    system_packages: list[Annotated[str, AfterValidator(_debian_package)]] = Field(
+        default_factory=list, description="Debian packages (Debian's package-name grammar)."
+    )
 
 
 class FileEntry(_Model):
-    path: str = Field(min_length=1, description="POSIX path relative to the deposit root.")
+    path: RelPath = Field(description="POSIX path relative to the deposit root.")
     sha256: str = Field(pattern=_SHA256)
     size: int = Field(ge=0, description="Size in bytes.")
     storage: Literal["inline", "git-lfs", "dvc"] = Field(
@@ -152,13 +212,13 @@ class FileEntry(_Model):
 
 class NoiseModelRef(_Model):
     id: str = Field(pattern=_ID)
-    file: str = Field(min_length=1)
+    file: RelPath
     format: Literal["qrepro-noise-v1", "qiskit-noise-dict", "calibration-v1"]
 
 
 class Circuit(_Model):
     id: str = Field(pattern=_ID)
-    file: str = Field(min_length=1)
+    file: RelPath
     format: Literal["qasm2", "qasm3", "qpy"] | None = Field(
         default=None, description="Inferred from the extension (.qasm = qasm2, .qpy) if absent."
     )
@@ -179,7 +239,7 @@ class Circuit(_Model):
     ] = "statevector"
     precision: Literal["double", "single"] = "double"
     noise_model: str | None = Field(default=None, description="id of a noise_models entry.")
-    counts: str | None = Field(default=None, description="JSON file of the recorded counts.")
+    counts: RelPath | None = Field(default=None, description="JSON file of the recorded counts.")
     seeds: list[int] = Field(
         default_factory=list,
         description="Repeated trials: one run per seed_simulator value, for claims over seeds "
@@ -189,7 +249,7 @@ class Circuit(_Model):
 
 class Notebook(_Model):
     id: str = Field(pattern=_ID)
-    path: str = Field(min_length=1)
+    path: RelPath
     parameters: dict[str, Any] = Field(default_factory=dict)
     seeds: list[int] = Field(default_factory=list, description="One execution per seed.")
     shots: int | None = Field(default=None, ge=1, description="Injected as `shots`.")
@@ -200,7 +260,7 @@ class Notebook(_Model):
     )
     timeout: int = Field(default=600, ge=1, description="Seconds per execution (whole notebook).")
     cell_timeout: int = Field(default=300, ge=1, description="Seconds per cell.")
-    metrics: str = Field(
+    metrics: RelPath = Field(
         default="metrics.json", description="File (in the output directory) the notebook writes."
     )
 
@@ -344,7 +404,8 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ManifestError(err["msg"] + more, file=file, field=field_path(loc)) from exc
+        message = err["msg"].removeprefix("Value error, ")
+        raise ManifestError(message + more, file=file, field=field_path(loc)) from exc
     check_references(manifest, file)
     return manifest
 
@@ -368,14 +429,7 @@ def load_manifest(path: Path, display: str = MANIFEST_NAME) -> Manifest:
         raise ManifestError("no manifest at the deposit root", file=display) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"cannot read the manifest: {exc}", file=display) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(root)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ManifestError(f"invalid YAML: {problem}", file=display, field=where) from exc
-    return parse_manifest(data, display)
+    return parse_manifest(load_yaml(text, display), display)
 
 
 def _duplicates(ids: list[str]) -> list[str]:

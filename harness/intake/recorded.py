@@ -49,4 +49,7 @@ def load_counts(path: Path, display: str, shots: int | None = None) -> dict[str,
     except json.JSONDecodeError as exc:
         raise DepositError(f"invalid JSON: {exc.msg}", file=display,
                            field=f"line {exc.lineno}") from exc
+    except RecursionError:
+        raise DepositError("invalid JSON: nested too deeply", file=display,
+                           field="(root)") from None
     return parse_counts(data, display, shots)

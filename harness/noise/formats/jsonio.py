@@ -47,6 +47,8 @@ def read_json(path: Path, display: str) -> Any:
         ) from exc
     except ValueError as exc:
         raise NoiseModelError(f"not valid JSON: {exc}", file=display, field=ROOT) from exc
+    except RecursionError:
+        raise NoiseModelError("nested too deeply", file=display, field=ROOT) from None
 
 
 def canonical_json(spec: Json) -> str:

@@ -1,0 +1,87 @@
+"""YAML for untrusted manifests: safe, bounded, and strict.
+
+PyYAML's ``safe_load`` builds no objects, but it still expands aliases without bound (a
+1.6 KB "billion laughs" becomes tens of megabytes), nests without bound (a RecursionError
+instead of an error message), and keeps the last of two equal keys silently. This loader
+refuses each of them with a :class:`ManifestError` naming the line:
+
+* at most :data:`MAX_BYTES` of text and :data:`MAX_DEPTH` levels of nesting;
+* at most :data:`MAX_ALIASES` alias uses (anchors for small repeated blocks still work);
+* a key that appears twice in one mapping is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from harness.errors import ManifestError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 50
+MAX_ALIASES = 100
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, node: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = node.start_mark.line + 1 if getattr(node, "start_mark", None) else None
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """SafeLoader with depth, alias and duplicate-key checks."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"more than {MAX_ALIASES} aliases (an alias bomb?)",
+                               self.peek_event())  # type: ignore[no-untyped-call]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", self.peek_event())  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the schema will reject it
+                continue
+            if duplicate:
+                raise _Refused(f"key '{key}' appears twice in one mapping", key_node)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """The data of one YAML document, or a ManifestError naming ``file`` and the line."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise ManifestError(f"larger than {MAX_BYTES} bytes", file=file, field="(root)")
+    loader = BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except _Refused as exc:
+        where = f"line {exc.line}" if exc.line else "(root)"
+        raise ManifestError(exc.message, file=file, field=where) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(root)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ManifestError(f"invalid YAML: {problem}", file=file, field=where) from exc
+    except RecursionError:
+        raise ManifestError("nested too deeply", file=file, field="(root)") from None
+    finally:
+        loader.dispose()
