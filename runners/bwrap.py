@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import RunnerUnavailable
-from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, RESULT_FILE, AgentCall
-from runners.local import HOME_DIR, TMP_DIR, scrubbed_env
+from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, AgentCall
+from runners.local import AGENT_FLAGS, HOME_DIR, TMP_DIR, result_channel, scrubbed_env
 from runners.untrusted import fresh_dir
 from runners.venv import VenvRunner
 
@@ -124,7 +124,7 @@ class BwrapRunner(VenvRunner):
         return DEPOSIT_MOUNT, WORK_MOUNT
 
     def bwrap_argv(
-        self, deposit_root: Path, workdir: Path, passwd_fd: int, group_fd: int
+        self, deposit_root: Path, workdir: Path, passwd_fd: int, group_fd: int, result_fd: int
     ) -> list[str]:
         if self.record is None:
             raise RunnerUnavailable("the bwrap runner has no venv yet: call prepare() first")
@@ -157,17 +157,20 @@ class BwrapRunner(VenvRunner):
             "--chdir", WORK_MOUNT,
             "--",
             str(venv / "bin" / "python"),
+            *AGENT_FLAGS,
             f"{AGENT_MOUNT}/{AGENT_ENTRY}",
             f"{WORK_MOUNT}/{JOB_FILE}",
-            f"{WORK_MOUNT}/{RESULT_FILE}",
+            f"fd:{result_fd}",
         ]
 
     def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
         fresh_dir(workdir / HOME_DIR)
         passwd, group = _pipe_with(PASSWD), _pipe_with(GROUP)
         try:
-            argv = self.bwrap_argv(deposit_root, workdir, passwd, group)
-            return self._confined(argv, {"PATH": "/usr/bin:/bin"}, workdir, (passwd, group))
+            with result_channel(workdir) as channel:
+                argv = self.bwrap_argv(deposit_root, workdir, passwd, group, channel.fileno())
+                return self._confined(argv, {"PATH": "/usr/bin:/bin"}, workdir, channel,
+                                      (passwd, group))
         finally:
             os.close(passwd)
             os.close(group)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 POLL_S = 0.25
 GiB = 1024**3
 _subreaper = False
@@ -184,6 +185,8 @@ def _preexec(limits: ProcessLimits) -> Any:
         for which, value in pairs:
             if value is not None:
                 resource.setrlimit(which, (value, value))
+        # the harness killed outright (SIGKILL): the agent goes with it
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
     return apply
 

@@ -270,7 +270,9 @@ class DockerRunner(Runner):
                 tag=tag,
                 rm=True,
                 forcerm=True,
-                network_mode="host",
+                # not the host's network: build-time code (an sdist's setup.py) reaches
+                # the package index, never services on the host's loopback
+                network_mode="bridge",
                 nocache=self.rebuild,
                 decode=True,
                 labels={ENV_LABEL: tag},
@@ -342,8 +344,10 @@ class DockerRunner(Runner):
                     container.kill()
                 status = 137
                 break
-        logs = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")
+        logs = container.logs(stdout=False, stderr=True, tail=LOG_TAIL_LINES).decode(
+            "utf-8", errors="replace")
         write_text(workdir / LOG_FILE, logs)  # never through a link the container planted
+        result = container.logs(stdout=True, stderr=False).decode("utf-8", errors="replace")
         container.reload()
         if timed_out:
             raise AgentError(
@@ -361,7 +365,7 @@ class DockerRunner(Runner):
                 f"the container was killed for exceeding the {self.sandbox.memory} memory limit",
                 file=str(workdir / LOG_FILE),
             )
-        return AgentCall(status=status, log_tail=tail(logs))
+        return AgentCall(status=status, log_tail=tail(logs), result=result)
 
     def notes(self) -> tuple[str, ...]:
         r = self.record

@@ -81,7 +81,10 @@ def render_dockerfile(
         _install_step(installer, cert, f"/opt/qrepro/build/{req}", _wheel_paths(spec)),
         *[f"COPY agent/{name} {AGENT}/{name}" for name in AGENT_FILES],
         "ENV PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1",
-        f'CMD ["{VENV}/bin/python", "{AGENT}/replay.py", "/work/job.json", "/work/result.json"]',
+        # -E -s -S: no .pth hook of the environment runs in the agent; "-": the result goes
+        # to the container's stdout stream, which only the agent holds
+        f'CMD ["{VENV}/bin/python", "-E", "-s", "-S", "{AGENT}/replay.py", "/work/job.json", '
+        '"-"]',
     ]
     return "\n".join(lines) + "\n"
 

@@ -24,15 +24,22 @@ import os
 import shutil
 import stat
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from harness.errors import AgentError, RunnerUnavailable
-from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, LOG_FILE, RESULT_FILE, AgentCall, Runner
+from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, LOG_FILE, AgentCall, Runner
 from runners.confine import Outcome, ProcessLimits, run_confined
 from runners.untrusted import fresh_dir, read_text
 
 TAIL_LINES = 20
+#: -E: no PYTHON* variables; -s: no user site; -S: no site module, so no .pth file of the
+#: environment runs inside the agent (it adds site-packages to its path itself)
+AGENT_FLAGS = ("-E", "-s", "-S")
+MAX_RESULT = 64 * 1024 * 1024
 DEPOSIT_COPY = "deposit"
 HOME_DIR = "home"
 TMP_DIR = "tmp"
@@ -43,6 +50,22 @@ PASS_THROUGH = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PA
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     return " | ".join(line for line in text.strip().splitlines()[-lines:] if line.strip())
+
+
+@contextmanager
+def result_channel(workdir: Path) -> Iterator[IO[bytes]]:
+    """An unlinked file outside the work directory, reachable only through its descriptor:
+    the agent writes its result there, where no file of the run can be planted over it."""
+    with tempfile.TemporaryFile(dir=workdir.parent, prefix=".qrepro-result-") as fh:
+        yield fh
+
+
+def read_channel(channel: IO[bytes]) -> str:
+    channel.seek(0)
+    data = channel.read(MAX_RESULT + 1)
+    if len(data) > MAX_RESULT:
+        raise AgentError(f"the agent's result is larger than {MAX_RESULT} bytes")
+    return data.decode("utf-8", errors="replace")
 
 
 def scrubbed_env(python: str, home: str, tmp: str) -> dict[str, str]:
@@ -138,12 +161,13 @@ class LocalRunner(Runner):
     def agent_paths(self, deposit_root: Path, workdir: Path) -> tuple[str, str]:
         return str(workdir / DEPOSIT_COPY), str(workdir)
 
-    def agent_command(self, workdir: Path) -> list[str]:
+    def agent_command(self, workdir: Path, result_fd: int) -> list[str]:
         return [
             self.python,
+            *AGENT_FLAGS,
             str(AGENT_DIR / AGENT_ENTRY),
             str(workdir / JOB_FILE),
-            str(workdir / RESULT_FILE),
+            f"fd:{result_fd}",
         ]
 
     def agent_env(self, workdir: Path) -> dict[str, str]:
@@ -153,12 +177,19 @@ class LocalRunner(Runner):
     def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
         self.stage_deposit(deposit_root, workdir)
         try:
-            return self._confined(self.agent_command(workdir), self.agent_env(workdir), workdir)
+            with result_channel(workdir) as channel:
+                argv = self.agent_command(workdir, channel.fileno())
+                return self._confined(argv, self.agent_env(workdir), workdir, channel)
         finally:
             make_writable(workdir / DEPOSIT_COPY)
 
     def _confined(
-        self, argv: list[str], env: dict[str, str], workdir: Path, pass_fds: tuple[int, ...] = ()
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        workdir: Path,
+        channel: IO[bytes],
+        pass_fds: tuple[int, ...] = (),
     ) -> AgentCall:
         log = workdir / LOG_FILE
         try:
@@ -166,7 +197,7 @@ class LocalRunner(Runner):
             with log.open("xb") as fh:
                 outcome = run_confined(
                     argv, cwd=workdir, env=env, log=fh, limits=self.limits, watch_dir=workdir,
-                    pass_fds=pass_fds,
+                    pass_fds=(*pass_fds, channel.fileno()),
                 )
         except FileNotFoundError as exc:
             raise RunnerUnavailable(f"cannot start {argv[0]}: not found") from exc
@@ -185,4 +216,5 @@ class LocalRunner(Runner):
                 "and was killed (raise it with --disk)",
                 file=str(log),
             )
-        return AgentCall(status=outcome.status, log_tail=tail(read_text(log)))
+        return AgentCall(status=outcome.status, log_tail=tail(read_text(log)),
+                         result=read_channel(channel))

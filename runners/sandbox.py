@@ -95,7 +95,7 @@ class Sandbox:
             "working_dir": WORK_MOUNT,
             "environment": {"HOME": "/tmp", "PYTHONHASHSEED": "0"},
             # bounded logs: a deposit printing in a loop cannot fill the host's disk
-            "log_config": {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"}},
+            "log_config": {"type": "json-file", "config": {"max-size": "64m", "max-file": "1"}},
         }
         return kwargs
 

@@ -174,15 +174,24 @@ class VenvBuilder:
                                "--python", base, str(venv)])
         requirements = venv / REQUIREMENTS
         requirements.write_text(requirements_text(spec), encoding="utf-8")
-        self._step("uv pip install", ["pip", "install", "--python", str(venv_python(venv)),
+        # --no-build: an sdist's setup.py would run on this host with the caller's rights
+        # (docker builds run it inside the container build instead)
+        self._step("uv pip install", ["pip", "install", "--no-build",
+                                      "--python", str(venv_python(venv)),
                                       "-r", str(requirements), *map(str, wheels)])
 
     def _step(self, what: str, args: list[str]) -> None:
         proc = run_uv(args, self.build_timeout_s)
         self.log_tail = tail(proc.stdout, LOG_LINES)
         if proc.returncode != 0:
+            hint = ""
+            if "building from source is disabled" in proc.stdout:
+                hint = ("; a requirement has no wheel, only a source distribution, whose "
+                        "build code qrepro does not run on the host: evaluate with --runner "
+                        "docker (it builds inside the container) or vendor a wheel; ")
             raise BuildError(
-                f"{what} failed (exit {proc.returncode}): {self.log_tail or '(no output)'}"
+                f"{what} failed (exit {proc.returncode}){hint}: "
+                f"{self.log_tail or '(no output)'}"
             )
 
     def _publish(self, venv: Path, target: Path) -> bool:

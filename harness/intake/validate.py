@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.errors import DepositError
 from harness.intake.archive import Deposit, file_sha256
 from harness.intake.governance import governance_findings
+from harness.intake.hooks import startup_hook_findings
 from harness.intake.manifest import MANIFEST_NAME, FileEntry, Manifest
 from harness.models import Finding, Severity, Validation, finding
 
@@ -246,6 +247,7 @@ def validate(deposit: Deposit, m: Manifest, today: dt.date) -> Validation:
     findings = [
         *inventory,
         *environment_findings(m),
+        *startup_hook_findings(deposit, m),
         *seed_findings(m),
         *governance_findings(m, today),
     ]

@@ -4,7 +4,15 @@ This file runs INSIDE the deposit's environment (a container, a venv, or the har
 Python for the local runner). It uses only the standard library and the deposit's own
 qiskit / qiskit-aer, never ``harness``, and talks to the harness only through files:
 
-    python replay.py JOB.json RESULT.json
+    python -E -s -S replay.py JOB.json RESULT
+
+RESULT is where the result goes: ``fd:N`` (a file descriptor the harness handed over),
+``-`` (this process's standard output, e.g. a container's stdout stream) or a file path
+(tests). The channel is taken before anything of the deposit runs and is never inherited by
+a child; the process makes itself non-dumpable, so another process of the same user (a
+notebook's kernel) cannot open it through ``/proc/<pid>/fd``. Run with ``-S``, no ``.pth``
+file or ``sitecustomize`` of the environment executes in this process: the site-packages
+directories are added to the path by hand.
 
 JOB.json: {"device": "auto|CPU|GPU", "deposit_root": DIR, "work_dir": DIR,
            "circuits": [{"id", "file" (relative to deposit_root), "format", "shots",
@@ -20,6 +28,7 @@ is written to RESULT.json and the exit status is 3.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.metadata
 import json
 import os
@@ -27,7 +36,42 @@ import platform
 import sys
 import time
 import traceback
-from typing import Any
+from typing import IO, Any
+
+
+def _site_dirs() -> list[str]:
+    """site-packages of this interpreter's environment, found as site.py would (the venv's
+    pyvenv.cfg beside or above the executable), without executing any .pth file."""
+    import sysconfig
+
+    exe_dir = os.path.dirname(sys.executable)
+    for cfg in (os.path.join(exe_dir, "pyvenv.cfg"),
+                os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg")):
+        if not os.path.isfile(cfg):
+            continue
+        prefix = os.path.dirname(cfg)
+        with open(cfg, encoding="utf-8") as fh:
+            conf = {k.strip().lower(): v.strip() for k, _, v in
+                    (line.partition("=") for line in fh) if v}
+        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        dirs = [os.path.join(prefix, lib, version, "site-packages") for lib in ("lib", "lib64")
+                if os.path.isdir(os.path.join(prefix, lib, version, "site-packages"))]
+        if conf.get("include-system-site-packages", "false").lower() == "true":
+            dirs += [sysconfig.get_path(k) for k in ("purelib", "platlib")]
+        sys.prefix = sys.exec_prefix = prefix
+        return dirs
+    return [sysconfig.get_path(k) for k in ("purelib", "platlib")]
+
+
+if sys.flags.no_site:  # -S: the environment's packages, without running its .pth hooks
+    for _path in _site_dirs():
+        if _path not in sys.path:
+            sys.path.append(_path)
+_here = os.path.dirname(os.path.abspath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+
+PR_SET_DUMPABLE = 4
 
 AGENT_VERSION = "1"
 PACKAGES = (
@@ -216,10 +260,33 @@ def run_notebook_jobs(job: dict[str, Any], device: str) -> list[dict[str, Any]]:
     return runs
 
 
+def harden() -> None:
+    """Non-dumpable: /proc/<pid>/fd and ptrace are closed to other non-root processes."""
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def open_result(target: str) -> IO[str]:
+    """The result channel, taken now and never inherited by a child process."""
+    if target.startswith("fd:"):
+        fd = int(target[3:])
+    elif target == "-":
+        fd = os.dup(1)
+        os.dup2(2, 1)  # anything else printed to stdout goes to the log instead
+    else:
+        return open(target, "w", encoding="utf-8")
+    os.set_inheritable(fd, False)
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: replay.py JOB.json RESULT.json", file=sys.stderr)
+        print("usage: replay.py JOB.json RESULT", file=sys.stderr)
         return 2
+    harden()
+    channel = open_result(argv[2])
     with open(argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
     environment: dict[str, Any] = {
@@ -241,8 +308,9 @@ def main(argv: list[str]) -> int:
     except Fatal as exc:
         output.update(circuits=[], notebooks=[], fatal=str(exc))
         status = 3
-    with open(argv[2], "w", encoding="utf-8") as fh:
-        json.dump(output, fh, indent=1, sort_keys=True)
+    with channel:
+        json.dump(output, channel, sort_keys=True)
+        channel.write("\n")
     return status
 
 

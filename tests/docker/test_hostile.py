@@ -1,12 +1,11 @@
-"""Hostile deposits in the sandbox: every escape blocked, every kill named in the verdict.
+"""Hostile deposits whose vendored wheel carries an interpreter-start hook (.pth).
 
-The deposits (benchmarks/deposits/generate_hostile.py) vendor a wheel whose .pth file runs
-at interpreter start-up inside the container, when the agent starts.
+The deposits (benchmarks/deposits/generate_hostile.py) vendor a wheel whose .pth file would
+run at every interpreter start-up inside the container; the agent starts without it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from tests.conftest import DEPOSITS
 
 PWNED = "pwned.txt"
 TIMEOUT_S = 20.0
-OUTSIDE = ["/opt/pwned.txt", "/etc/pwned.txt", "/root/pwned.txt"]
 
 
 def run_hostile(name: str, runner: DockerRunner, docker_client: Any,
@@ -42,46 +40,21 @@ def run_hostile(name: str, runner: DockerRunner, docker_client: Any,
     return report
 
 
-def test_escape_attempts_are_all_blocked(docker_runner: Callable[..., DockerRunner],
-                                         docker_client: Any, tmp_path: Path) -> None:
-    runner = docker_runner()
-    report = run_hostile("hostile-escape", runner, docker_client, tmp_path)
+@pytest.mark.parametrize("name", ["hostile-escape", "hostile-oom", "hostile-timeout"])
+def test_interpreter_start_hook_is_flagged_and_never_runs_in_the_agent(
+        name: str, docker_runner: Callable[..., DockerRunner], docker_client: Any,
+        tmp_path: Path) -> None:
+    """The wheel's .pth would escape, eat memory or sleep forever at interpreter start. The
+    agent starts with -S, so it never runs there: the evaluation completes, and the hook is
+    named as a finding. (Attacks from code that does run, a notebook's, are in the hostile
+    corpus and the snoop tests.)"""
+    runner = docker_runner(timeout_s=TIMEOUT_S * 6)
+    report = run_hostile(name, runner, docker_client, tmp_path)
     assert report.status == "complete", report.error
-    assert report.badges.functional is True
-    probe = json.loads((tmp_path / "out" / "work" / "hostile-probe.json").read_text())
-    assert probe["network_dns"]["blocked"], probe["network_dns"]
-    assert probe["network_tcp"]["blocked"], probe["network_tcp"]
-    assert probe["deposit_write"]["blocked"], probe["deposit_write"]
-    assert "Read-only file system" in probe["deposit_write"]["error"]
-    assert [w["path"] for w in probe["outside_writes"]] == OUTSIDE
-    for write in probe["outside_writes"]:
-        assert write["blocked"], write
-    bomb = probe["fork_bomb"]
-    assert bomb["blocked"], bomb
-    assert 0 < bomb["forked"] < runner.sandbox.pids_limit <= bomb["max"] // 2
-    assert probe["uid"] != 0
-
-
-def test_memory_hog_is_killed_at_the_limit(docker_runner: Callable[..., DockerRunner],
-                                           docker_client: Any, tmp_path: Path) -> None:
-    report = run_hostile("hostile-oom", docker_runner(memory="256m"), docker_client, tmp_path)
-    assert report.status == "error"
-    assert report.error is not None and report.error.kind == "agent"
-    assert "memory limit" in report.error.message and "256m" in report.error.message
-    assert report.badges.functional is False
-
-
-def test_sleeper_is_killed_at_the_timeout(docker_runner: Callable[..., DockerRunner],
-                                          docker_client: Any, tmp_path: Path) -> None:
-    timeout_s = TIMEOUT_S
-    runner = docker_runner(timeout_s=timeout_s)
-    report = run_hostile("hostile-timeout", runner, docker_client, tmp_path)
-    assert report.status == "error"
-    assert report.error is not None and report.error.kind == "agent"
-    assert "timeout" in report.error.message and "killed" in report.error.message
-    assert f"{timeout_s:g} s" in report.error.message
-    assert report.badges.functional is False
-    assert report.timings["execute"] < timeout_s + 30
+    assert report.badges.functional, report.badges.reasons
+    hooks = [f for f in report.findings if f.code == "interpreter-start-hook"]
+    assert hooks and "hostile_probe.pth" in hooks[0].message
+    assert not (tmp_path / "out" / "work" / "hostile-probe.json").exists()
 
 
 def test_generator_is_deterministic_and_the_wheel_valid(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ def test_deeply_nested_json_is_an_error_not_a_crash(
     files = dict(BASE_FILES)
     files["results/ghz3.json" if target == "counts" else "noise/n1.json"] = deep
     root = make_deposit(files=files)
-    code, out, err = invoke("validate", str(root))
+    _code, out, err = invoke("validate", str(root))
     assert "Traceback" not in err + out
     assert "nested too deeply" in out + err
 
@@ -124,7 +124,7 @@ def test_qasm_include_of_a_host_file_is_refused(make_deposit: Callable[..., Path
     files["circuits/ghz3.qasm"] = BASE_FILES["circuits/ghz3.qasm"].replace(
         'include "qelib1.inc";', 'include "qelib1.inc";\ninclude "/etc/passwd";')
     root = make_deposit(files=files)
-    code, out, err = invoke("evaluate", str(root), "--out", str(tmp_path / "out"),
+    code, _out, _err = invoke("evaluate", str(root), "--out", str(tmp_path / "out"),
                             "--runner", "host")
     report = (tmp_path / "out" / "report.json").read_text()
     assert 'include \\"/etc/passwd\\" is not allowed' in report

@@ -1,0 +1,56 @@
+"""Interpreter-start hooks in vendored wheels: code that runs whenever Python starts.
+
+A wheel may install a ``.pth`` file holding an ``import`` line, or a ``sitecustomize`` /
+``usercustomize`` module: Python's ``site`` module executes them at every interpreter start,
+before any code of ours. The agent starts with ``-S`` and never runs them, but the deposit's
+notebook kernels do, and a reviewer should know. Each one found is a finding naming the wheel
+and the member; a wheel that cannot be read as a zip is one too.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+
+from harness.intake.archive import Deposit
+from harness.intake.manifest import Manifest
+from harness.models import Finding, finding
+
+HOOK_MODULES = ("sitecustomize.py", "usercustomize.py")
+MAX_MEMBERS = 100_000
+
+
+def _hooks(names: list[str]) -> Iterator[str]:
+    for name in names:
+        top = "/" not in name.rstrip("/")
+        base = name.rsplit("/", 1)[-1]
+        in_data = ".data/purelib/" in name or ".data/platlib/" in name
+        if base.endswith(".pth") and (top or in_data):
+            yield name
+        elif base in HOOK_MODULES and (top or in_data):
+            yield name
+
+
+def startup_hook_findings(deposit: Deposit, m: Manifest) -> list[Finding]:
+    findings: list[Finding] = []
+    for i, wheel in enumerate(m.environment.wheels):
+        field = f"environment.wheels[{i}]"
+        path = deposit.path(wheel, field=field)
+        if not path.is_file():
+            continue  # the inventory check reports a missing file
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()[:MAX_MEMBERS]
+        except (zipfile.BadZipFile, OSError) as exc:
+            findings.append(finding("unreadable-wheel", "error", f"not a wheel: {exc}",
+                                    file=wheel, field=field, blocks=("functional",)))
+            continue
+        for member in _hooks(names):
+            findings.append(finding(
+                "interpreter-start-hook", "warning",
+                f"installs {member}, code that Python runs at every interpreter start "
+                "(the agent starts without it; the deposit's notebook kernels run it)",
+                file=wheel, field=field,
+            ))
+    return findings
+
