@@ -89,8 +89,11 @@ def _notebook_claim(claim: Claim, ref: str, execution: Execution | None) -> Clai
     runs = seed_runs(execution.notebooks, ref) if execution is not None else []
     failed = [r for r in runs if not r.ok]
     if not runs or failed:
-        why = f"seed {failed[0].seed}: {failed[0].error}" if failed else "it was not run"
-        return _result(claim, "error", f"notebook '{ref}' did not run: {why}")
+        if failed:
+            why = f"notebook '{ref}' did not run: seed {failed[0].seed}: {failed[0].error}"
+        else:
+            why = f"notebook '{ref}' was not run (nothing was executed: see the error above)"
+        return _result(claim, "error", why)
     assert execution is not None and claim.name is not None and claim.value is not None
     try:
         values = metric_values(execution.notebooks, ref, claim.name)
@@ -118,8 +121,9 @@ def evaluate_claim(
         return _notebook_claim(claim, ref, execution)
     run = execution.run(ref) if execution is not None else None
     if run is None or not run.ok:
-        why = run.error if run is not None and run.error else "it was not run"
-        return _result(claim, "error", f"circuit '{ref}' did not run: {why}")
+        why = (f"circuit '{ref}' did not run: {run.error}" if run is not None and run.error
+               else f"circuit '{ref}' was not run (nothing was executed: see the error above)")
+        return _result(claim, "error", why)
     assert execution is not None
     try:
         if claim.metric == "counts":

@@ -17,6 +17,7 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     |   +-- AgentError          the in-environment agent failed or wrote no result
     +-- ComparisonError         a claim cannot be compared (unknown metric, missing data)
     +-- RegistryError           a name (runner, metric, format) is not registered
+    +-- OutputError             a report cannot be written where --out says
 """
 
 from __future__ import annotations
@@ -94,3 +95,7 @@ class RegistryError(QreproError):
 def not_found(kind: str, name: str, available: list[str] | tuple[str, ...]) -> RegistryError:
     """The registry error with the helpful list: ``runner 'k8s' not found; available: ...``."""
     return RegistryError(f"{kind} '{name}' not found; available: {', '.join(sorted(available))}")
+
+
+class OutputError(QreproError):
+    kind = "output"

@@ -59,6 +59,7 @@ def circuit_format(circuit: Circuit, path: Path) -> str:
     return fmt
 
 
+MAX_QASM_SCAN = 64 * 1024 * 1024
 #: the only files an OpenQASM ``include`` may name: the standard libraries, never a path
 STANDARD_INCLUDES = frozenset({"qelib1.inc", "stdgates.inc"})
 _INCLUDE = re.compile(rb'\binclude\s*"([^"]*)"')
@@ -177,6 +178,34 @@ def _circuit_jobs(
     return jobs
 
 
+_CREG = re.compile(rb"^\s*creg\s+\w+\s*\[\s*(\d+)\s*\]\s*;", re.MULTILINE)
+_BIT3 = re.compile(rb"^\s*(?:output\s+)?bit\s*(?:\[\s*(\d+)\s*\])?\s+\w+", re.MULTILINE)
+
+
+def classical_bits(path: Path) -> int | None:
+    """The classical bits an OpenQASM file declares (None: not OpenQASM, or none found)."""
+    try:
+        text = path.read_bytes()[:MAX_QASM_SCAN]
+    except OSError:
+        return None
+    if text.lstrip().startswith(b"OPENQASM 3"):
+        sizes = [int(m.group(1) or 1) for m in _BIT3.finditer(text)]
+    elif text.lstrip().startswith(b"OPENQASM 2"):
+        sizes = [int(m.group(1)) for m in _CREG.finditer(text)]
+    else:
+        return None
+    return sum(sizes) or None
+
+
+def _check_width(counts: dict[str, int], circuit: Path, display: str) -> None:
+    bits = classical_bits(circuit)
+    width = len(next(iter(counts)))
+    if bits is not None and width != bits:
+        raise DepositError(
+            f"bitstrings are {width} bits wide but the circuit declares {bits} classical bits",
+            file=display, field="(root)")
+
+
 def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]], list[Finding]]:
     recorded: dict[str, dict[str, int]] = {}
     findings: list[Finding] = []
@@ -185,7 +214,9 @@ def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]],
             continue
         try:
             path = deposit.path(c.counts, field=f"circuits[{i}].counts")
-            recorded[c.id] = load_counts(path, c.counts, c.shots)
+            counts = load_counts(path, c.counts, c.shots)
+            _check_width(counts, deposit.path(c.file, field=f"circuits[{i}].file"), c.counts)
+            recorded[c.id] = counts
         except DepositError as exc:
             findings.append(_bad("invalid-counts", exc, ("reproduced",)))
     return recorded, findings

@@ -6,6 +6,7 @@ Pure functions of the Execution; no I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from harness.intake.manifest import Manifest
@@ -39,21 +40,41 @@ def metric_values(
     values: list[float] = []
     for run in (fresh_runs if fresh else seed_runs)(runs, notebook_id):
         value = run.metrics.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            what = "is missing" if value is None else f"is not a number ({type(value).__name__})"
+        number = _finite(value)
+        if number is None:
+            what = (
+                "is missing" if value is None
+                else f"is not finite ({value})" if isinstance(value, float)
+                else f"is not a number ({type(value).__name__})"
+            )
             raise MissingMetric(
                 f"notebook '{notebook_id}', seed {run.seed}: metric '{name}' "
                 f"{what} in its metrics file"
             )
-        values.append(float(value))
+        values.append(number)
     return values
+
+
+def _finite(value: object) -> float | None:
+    """The value as a float when it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _same(x: object, y: object) -> bool:
+    """Equal, counting NaN equal to NaN (a NaN metric is judged by the claim, not here)."""
+    if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
+        return True
+    return x == y
 
 
 def _differences(a: dict[str, object], b: dict[str, object]) -> list[str]:
     return [
         f"{key} {a.get(key)!r} vs {b.get(key)!r}"
         for key in sorted(set(a) | set(b))
-        if a.get(key) != b.get(key)
+        if not _same(a.get(key), b.get(key))
     ]
 
 

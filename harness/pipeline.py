@@ -42,7 +42,7 @@ from harness.models import (
 )
 from harness.notebook_runs import determinism_findings
 from harness.stats.seed_robustness import seed_findings
-from reports import write_reports
+from reports import check_out_paths, write_reports
 from runners.base import Runner
 from runners.untrusted import fresh_dir
 
@@ -108,11 +108,13 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     options = options or Options()
     check_out_dir(source, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    check_out_paths(out_dir, options.formats)
     clock = _Clock()
     state = _State(info=DepositInfo(source=str(source)))
     start = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="qrepro-") as tmp:
+        # scratch (an archive's extraction) lives under --out: nothing is written elsewhere
+        with tempfile.TemporaryDirectory(prefix=".qrepro-tmp-", dir=out_dir) as tmp:
             report = _run(source, out_dir, Path(tmp), runner, options, clock, state)
     except QreproError as exc:
         report = _error_report(exc, state, clock)

@@ -35,6 +35,12 @@ _SHA256 = r"^[0-9a-f]{64}$"
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
+#: seeds Aer accepts (a signed 64-bit integer; larger ones end in a TypeError inside Aer)
+MAX_SEED = 2**63 - 1
+#: a day: a longer time limit is a typo, not a plan
+MAX_TIMEOUT_S = 86_400
+
+
 class _Model(BaseModel):
     # allow_inf_nan=False: a tolerance of .inf or a NaN value means nothing
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -223,8 +229,8 @@ class Circuit(_Model):
         default=None, description="Inferred from the extension (.qasm = qasm2, .qpy) if absent."
     )
     shots: int = Field(ge=1, le=10_000_000)
-    seed_simulator: int | None = Field(default=None, ge=0)
-    seed_transpiler: int | None = Field(default=None, ge=0)
+    seed_simulator: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    seed_transpiler: int | None = Field(default=None, ge=0, le=MAX_SEED)
     optimization_level: int = Field(default=0, ge=0, le=3)
     method: Literal[
         "automatic",
@@ -240,7 +246,7 @@ class Circuit(_Model):
     precision: Literal["double", "single"] = "double"
     noise_model: str | None = Field(default=None, description="id of a noise_models entry.")
     counts: RelPath | None = Field(default=None, description="JSON file of the recorded counts.")
-    seeds: list[int] = Field(
+    seeds: list[Annotated[int, Field(ge=0, le=MAX_SEED)]] = Field(
         default_factory=list,
         description="Repeated trials: one run per seed_simulator value, for claims over seeds "
         "(spread / per_seed).",
@@ -251,15 +257,19 @@ class Notebook(_Model):
     id: str = Field(pattern=_ID)
     path: RelPath
     parameters: dict[str, Any] = Field(default_factory=dict)
-    seeds: list[int] = Field(default_factory=list, description="One execution per seed.")
-    shots: int | None = Field(default=None, ge=1, description="Injected as `shots`.")
+    seeds: list[Annotated[int, Field(ge=0, le=MAX_SEED)]] = Field(
+        default_factory=list, max_length=1000, description="One execution per seed.")
+    shots: int | None = Field(default=None, ge=1, le=10_000_000,
+                              description="Injected as `shots`.")
     noise_model: str | None = Field(
         default=None,
         description="id of a noise_models entry; its canonical JSON path is "
         "injected as `noise_model_path`.",
     )
-    timeout: int = Field(default=600, ge=1, description="Seconds per execution (whole notebook).")
-    cell_timeout: int = Field(default=300, ge=1, description="Seconds per cell.")
+    timeout: int = Field(default=600, ge=1, le=MAX_TIMEOUT_S,
+                         description="Seconds per execution (whole notebook), at most a day.")
+    cell_timeout: int = Field(default=300, ge=1, le=MAX_TIMEOUT_S,
+                              description="Seconds per cell, at most a day.")
     metrics: RelPath = Field(
         default="metrics.json", description="File (in the output directory) the notebook writes."
     )

@@ -88,8 +88,9 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
 
 def classify(exc: Exception) -> dict[str, Any]:
     name = type(exc).__name__
-    text = _ANSI.sub("", str(exc)).strip().splitlines()
-    detail = text[-1] if text else name
+    lines = _ANSI.sub("", str(exc)).strip().splitlines()
+    words = [line.strip() for line in lines if any(ch.isalnum() for ch in line)]
+    detail = words[0] if words else name  # the first line that says something
     if name == "DeadKernelError":
         return failure("kernel-died", f"the kernel died (out of memory or crashed): {detail}")
     if name in ("CellTimeoutError", "TimeoutError"):

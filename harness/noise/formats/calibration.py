@@ -13,6 +13,7 @@ from harness.noise.formats.converted import Converted, validate_converted
 from harness.noise.formats.fields import (
     CALIBRATION_FORMAT,
     FORMAT,
+    MAX_QUBITS,
     Check,
     Json,
     clean_float,
@@ -41,7 +42,7 @@ def from_calibration(d: Any, display: str) -> Json:
     root = read_root(c, d, CALIBRATION_FORMAT, required, ("coupling_map",))
     c.text(root["device"], "device")
     c.text(root["timestamp"], "timestamp")
-    n = c.integer(root["num_qubits"], "num_qubits", low=1)
+    n = c.integer(root["num_qubits"], "num_qubits", low=1, high=MAX_QUBITS)
     qubits = _calibration_qubits(c, root["qubits"], n)
     conv = Converted()
     for q, cal in enumerate(qubits):

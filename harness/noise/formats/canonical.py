@@ -13,6 +13,7 @@ from typing import Any
 from harness.noise.formats.channels import validate_channel
 from harness.noise.formats.fields import (
     FORMAT,
+    MAX_QUBITS,
     PROB_TOL,
     Check,
     Json,
@@ -47,15 +48,35 @@ def validate_noise(spec: Any, display: str) -> Json:
     c = Check(display)
     optional = ("coupling_map", "basis_gates", "gate_errors", "readout_errors")
     root = read_root(c, spec, FORMAT, ("format", "num_qubits"), optional)
-    n = c.integer(root["num_qubits"], "num_qubits", low=1)
+    n = c.integer(root["num_qubits"], "num_qubits", low=1, high=MAX_QUBITS)
+    basis = _basis_gates(c, root.get("basis_gates"))
+    errors = _gate_errors(c, root.get("gate_errors", []), n)
+    _in_basis(c, errors, basis)
     return {
         "format": FORMAT,
         "num_qubits": n,
         "coupling_map": _coupling_map(c, root.get("coupling_map"), n),
-        "basis_gates": _basis_gates(c, root.get("basis_gates")),
-        "gate_errors": _gate_errors(c, root.get("gate_errors", []), n),
+        "basis_gates": basis,
+        "gate_errors": errors,
         "readout_errors": _readout_errors(c, root.get("readout_errors", []), n),
     }
+
+
+#: instructions every basis has, whatever basis_gates lists
+_ALWAYS = frozenset({"measure", "reset", "id", "delay"})
+
+
+def _in_basis(c: Check, errors: list[Json], basis: list[str] | None) -> None:
+    """Noise on a gate the model's basis does not know never applies: say so."""
+    if basis is None:
+        return
+    known = _ALWAYS | set(basis)
+    for i, entry in enumerate(errors):
+        for k, gate in enumerate(entry["gates"]):
+            if gate not in known:
+                c.fail(index_path(index_path("gate_errors", i) + ".gates", k),
+                       f"gate '{gate}' is not in basis_gates {sorted(basis)}: its error "
+                       "would never apply")
 
 
 def _qubit_index(c: Check, value: Any, path: str, n: int) -> int:

@@ -22,6 +22,8 @@ QISKIT_FORMAT = "qiskit-noise-dict"
 FORMATS = (FORMAT, QISKIT_FORMAT, CALIBRATION_FORMAT)
 
 #: tolerance on probability sums (Pauli terms, readout rows, qiskit probabilities)
+#: more qubits than any device or simulator has: a typo or an attack
+MAX_QUBITS = 10_000
 PROB_TOL = 1e-9
 #: tolerance on max |sum K^dagger K - I| for Kraus channels
 CPTP_TOL = 1e-8
