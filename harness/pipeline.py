@@ -240,10 +240,12 @@ def _execute(
 
 
 def _confinement_findings(runner: Runner, execution: Execution | None) -> tuple[Finding, ...]:
-    """``not-sandboxed`` when the deposit's code ran with the caller's rights."""
+    """``not-sandboxed`` when the deposit's code ran with the caller's rights, and what the
+    runner itself flags (system packages it did not install, ...)."""
     if execution is None or runner.sandboxed:
-        return ()
+        return runner.findings()
     return (
+        *runner.findings(),
         finding(
             "not-sandboxed",
             "warning",

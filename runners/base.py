@@ -22,7 +22,14 @@ from pydantic import ValidationError
 
 from harness.errors import AgentError, RunnerUnavailable
 from harness.intake.manifest import Environment
-from harness.models import CircuitRun, Execution, JobSpec, NotebookRun, RunEnvironment
+from harness.models import (
+    CircuitRun,
+    Execution,
+    Finding,
+    JobSpec,
+    NotebookRun,
+    RunEnvironment,
+)
 from runners.untrusted import read_text, write_text
 
 AGENT_DIR = Path(__file__).parent / "agent"
@@ -73,6 +80,10 @@ class Runner(ABC):
     def details(self) -> dict[str, Any]:
         """Structured facts for the report (image, sandbox settings, ...)."""
         return {}
+
+    def findings(self) -> tuple[Finding, ...]:
+        """What the report should flag about how this runner built and ran the deposit."""
+        return ()
 
     def execute(self, job: JobSpec, deposit_root: Path, workdir: Path) -> Execution:
         workdir.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import BuildError, RunnerUnavailable
-from harness.intake.manifest import Environment
+from harness.intake.manifest import MANIFEST_NAME, Environment
+from harness.models import Finding, finding
 from runners.base import AgentCall
 from runners.confine import ProcessLimits
 from runners.dockerfile import requirements_text
@@ -214,6 +215,16 @@ class VenvBuilder:
                 continue
 
 
+def debian_package_installed(name: str) -> bool:
+    """Whether dpkg says ``name`` is installed on this host (False where there is no dpkg)."""
+    try:
+        proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True,
+                              text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and "install ok installed" in proc.stdout
+
+
 def write_marker(venv: Path, spec: EnvSpec, digest: str, base: str) -> None:
     marker = {
         "digest": digest,
@@ -243,12 +254,14 @@ class VenvRunner(LocalRunner):
         self.gpu = gpu
         self.build_timeout_s = build_timeout_s
         self.record: VenvRecord | None = None
+        self.system_packages: tuple[str, ...] = ()
 
     def spec_for(self, environment: Environment, deposit_root: Path) -> EnvSpec:
         return spec_from_environment(environment, deposit_root, self.gpu)
 
     def prepare(self, environment: Environment, deposit_root: Path, workdir: Path) -> None:
         spec = self.spec_for(environment, deposit_root)
+        self.system_packages = spec.system_packages
         if self.gpu:
             require_gpu()
         base, version = find_interpreter(spec.python_minor)
@@ -267,6 +280,20 @@ class VenvRunner(LocalRunner):
         if self.record is None:
             raise RunnerUnavailable("the local runner has no venv yet: call prepare() first")
         return super().invoke_agent(deposit_root, workdir)
+
+    def findings(self) -> tuple[Finding, ...]:
+        if not self.system_packages:
+            return ()
+        missing = [p for p in self.system_packages if not debian_package_installed(p)]
+        state = (f"of these, {', '.join(missing)} are not installed on this host"
+                 if missing else "all are present on this host")
+        return (finding(
+            "system-packages-not-installed", "warning",
+            f"runner {self.name} does not install environment.system_packages "
+            f"({', '.join(self.system_packages)}): {state}; --runner docker installs them "
+            "in the image",
+            file=MANIFEST_NAME, field="environment.system_packages",
+        ),)
 
     def notes(self) -> tuple[str, ...]:
         if self.record is None:

@@ -213,3 +213,12 @@ def test_registry_auto_falls_back_to_the_venv_runner(monkeypatch: pytest.MonkeyP
     assert runner.name == "local" and not runner.sandboxed
     assert "fell back to local" in runner.remarks[0]
     assert "bubblewrap is not installed" in runner.remarks[0]
+
+
+def test_system_packages_not_installed_by_the_venv_runner_are_a_finding() -> None:
+    runner = VenvRunner()
+    runner.system_packages = ("qrepro-surely-not-a-package", "coreutils")
+    (found,) = runner.findings()
+    assert found.code == "system-packages-not-installed" and found.severity == "warning"
+    assert found.field == "environment.system_packages"
+    assert "qrepro-surely-not-a-package are not installed on this host" in found.message
