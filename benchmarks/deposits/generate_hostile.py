@@ -4,8 +4,9 @@
 
 Each is a small, valid GHZ deposit (one 3-qubit circuit, recorded with generate_ghz's own
 procedure) whose ``environment.wheels`` vendors ``wheels/hostile_probe-1.0-py3-none-any.whl``.
-The wheel installs a ``.pth`` file, so its code runs whenever the environment's interpreter
-starts, i.e. when the qrepro agent starts inside the sandbox. What it does is fixed per
+The wheel installs a ``.pth`` file, so its code would run whenever the environment's
+interpreter starts with its site module; the qrepro agent starts with ``-S`` and never runs
+it, and validation reports it as an ``interpreter-start-hook`` finding. What it does is fixed per
 deposit (``MODE`` baked into the wheel):
 
 * escape: tries a DNS lookup and a TCP connection to pypi.org:443, writing into the
@@ -14,8 +15,7 @@ deposit (``MODE`` baked into the wheel):
 * oom: allocates memory in 64 MiB chunks, touching every page, up to 8 GiB;
 * timeout: sleeps forever.
 
-tests/docker/test_hostile.py checks that each attempt is blocked and that the evaluation
-ends with a verdict naming what happened. Deterministic: running it twice gives
+tests/docker/test_hostile.py checks that the hook is reported and never ran. Deterministic: running it twice gives
 byte-identical deposits (fixed zip timestamps and modes, sorted entries).
 """
 
