@@ -25,7 +25,7 @@ from harness.errors import DepositError, QreproError, RunnerError
 from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
 from harness.intake.validate import validate
-from harness.intake.versions import version_findings
+from harness.intake.versions import pinned_versions, version_findings
 from harness.jobs import PreparedJobs, prepare_jobs
 from harness.models import (
     BadgeKey,
@@ -41,6 +41,7 @@ from harness.models import (
     finding,
 )
 from harness.notebook_runs import determinism_findings
+from harness.stats.bit_identity import bit_identity_findings
 from harness.stats.seed_robustness import seed_findings
 from reports import check_out_paths, write_reports
 from runners.base import Runner
@@ -184,9 +185,13 @@ def _run(
             evaluate_claims(manifest, execution, prepared.recorded, options.seed),
             options.discrepancy_method,
         )
+    honesty, identical = bit_identity_findings(
+        manifest, pinned_versions(manifest), execution, prepared.recorded
+    )
     findings = (
         *state.findings,
         *_confinement_findings(runner, execution),
+        *honesty,
         *_changed_during_run(deposit, state.digest),
         *version_findings(manifest, execution),
         *determinism_findings(manifest, execution.notebooks if execution else ()),
@@ -195,7 +200,8 @@ def _run(
     not_run = [*prepared.not_run, *_failed_runs(execution)]
     if failure is not None:
         not_run.append(f"nothing ran: {failure.one_line()}")
-    badges = decide(findings, not_run, claims, _granted(manifest, validation, execution, claims))
+    granted = _granted(manifest, validation, execution, claims, identical)
+    badges = decide(findings, not_run, claims, granted)
     if execution is not None:
         clock.timings["simulator"] = round(sum(r.wall_s for r in execution.circuits), 6)
         clock.timings["notebooks"] = round(sum(r.wall_s for r in execution.notebooks), 6)
@@ -287,7 +293,11 @@ def _failed_runs(execution: Execution | None) -> list[str]:
 
 
 def _granted(
-    m: Manifest, v: Validation, execution: Execution | None, claims: tuple[ClaimResult, ...]
+    m: Manifest,
+    v: Validation,
+    execution: Execution | None,
+    claims: tuple[ClaimResult, ...],
+    identical: list[str],
 ) -> dict[BadgeKey, list[str]]:
     ident = m.identity.identifier
     embargo = m.license.embargo_until
@@ -308,7 +318,9 @@ def _granted(
             f"{len(m.environment.requirements)} requirements pinned exactly"
             if m.environment.requirements
             else "lock file deposited",
-            "every circuit records its seeds",
+            "every circuit records its seeds"
+            + (f"; {len(identical)} circuits' recorded counts reproduced bit for bit with them"
+               if identical else ""),
             f"{len(m.noise_models)} noise models deposited and valid",
         ],
         "reproduced": [f"{len(claims)} claims within tolerance"],

@@ -1,4 +1,5 @@
-"""Whole evaluations of the bundled reference deposits with the local runner."""
+"""Whole evaluations of the bundled reference deposits in a venv of their pinned versions
+(runner local), so that recorded counts are expected to replay bit for bit."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from harness.intake.archive import snapshot
 from harness.pipeline import Options, evaluate
-from runners.local import LocalRunner
+from runners.venv import VenvRunner
 from tests.conftest import DEPOSITS
 
 pytestmark = pytest.mark.e2e
@@ -20,13 +21,14 @@ pytestmark = pytest.mark.e2e
 #: what each reference deposit must earn: (available, functional, reusable, reproduced)
 EXPECTED = {
     "ghz-noisy": (True, True, True, True),
-    "ghz-noisy-tampered": (False, True, True, False),
+    # the edited counts file is not what the recorded seed produces: no Reusable either
+    "ghz-noisy-tampered": (False, True, False, False),
     "ghz-noisy-overclaimed": (True, True, True, False),
 }
 
 
 def run(source: Path, out: Path) -> dict[str, Any]:
-    evaluate(source, out, LocalRunner(), Options(seed=0))
+    evaluate(source, out, VenvRunner(), Options(seed=0))
     report: dict[str, Any] = json.loads((out / "report.json").read_text())
     assert (out / "report.md").is_file()
     return report
@@ -110,3 +112,31 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
     for name in EXPECTED:
         assert snapshot(tmp_path / name) == snapshot(DEPOSITS / name), name
     shutil.rmtree(tmp_path)
+
+
+def test_wrong_recorded_seeds_lose_reusable_and_are_named(tmp_path: Path) -> None:
+    """Issue #13: seeds changed after recording. The replay with the same versions, method
+    and precision must give the recorded counts; it does not, so each circuit is named and
+    Reusable denied, while Reproduced stays a statistical verdict."""
+    import re
+
+    deposit = tmp_path / "ghz-wrong-seeds"
+    shutil.copytree(DEPOSITS / "ghz-noisy", deposit)
+    manifest = deposit / "qdata.yaml"
+    text, count = manifest.read_text(), iter(range(1000))
+    text = re.sub(r"seed_simulator: (\d+)",
+                  lambda m: f"seed_simulator: {int(m.group(1)) + 7}" if next(count) < 2
+                  else m.group(0), text)
+    manifest.write_text(text)
+    report = run(deposit, tmp_path / "out")
+    wrong = [f for f in report["findings"] if f["code"] == "seed-not-reproducing"]
+    assert [f["field"] for f in wrong] == ["circuits[0].seed_simulator",
+                                          "circuits[1].seed_simulator"]
+    assert "ghz_3" in wrong[0]["message"] and "statistical only" in wrong[0]["message"]
+    assert badges(report) == (True, True, False, True)
+
+
+def test_honest_deposit_says_its_counts_replayed_bit_for_bit(tmp_path: Path) -> None:
+    report = run(DEPOSITS / "ghz-noisy", tmp_path / "out")
+    reasons = " ".join(report["badges"]["reasons"]["reusable"])
+    assert "6 circuits' recorded counts reproduced bit for bit" in reasons
