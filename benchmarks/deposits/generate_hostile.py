@@ -15,8 +15,9 @@ deposit (``MODE`` baked into the wheel):
 * oom: allocates memory in 64 MiB chunks, touching every page, up to 8 GiB;
 * timeout: sleeps forever.
 
-tests/docker/test_hostile.py checks that the hook is reported and never ran. Deterministic: running it twice gives
-byte-identical deposits (fixed zip timestamps and modes, sorted entries).
+tests/docker/test_hostile.py checks that the hook is reported and never ran. Deterministic:
+running it twice gives byte-identical deposits (fixed zip timestamps and modes, sorted
+entries).
 """
 
 from __future__ import annotations
