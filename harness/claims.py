@@ -20,6 +20,7 @@ from harness.models import CircuitRun, ClaimResult, Comparison, Execution
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
 from harness.stats import compare, metrics
 from harness.stats.chisquare import chi_square_counts
+from harness.stats.correlated_seeds import close_pairs, shares_shots
 from harness.stats.multiple import Method, adjust
 from harness.stats.seed_robustness import seed_check
 from harness.stats.trials import compare_trials
@@ -143,7 +144,12 @@ def evaluate_claim(
         fresh = _circuit_values(claim, run, execution.runs(ref, "fresh"))
     except ComparisonError as exc:
         return _result(claim, "error", exc.one_line())
-    return _with(claim, comparison, values, fresh)
+    c = manifest.circuit(ref)
+    seeds = [*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])]
+    correlated = bool(close_pairs(seeds, c.shots)) and shares_shots(
+        c.method, c.noise_model is not None
+    )
+    return _with(claim, comparison, values, fresh, correlated)
 
 
 def _with(
@@ -151,12 +157,14 @@ def _with(
     comparison: Comparison,
     deposited: list[float] | None = None,
     fresh: list[float] | None = None,
+    correlated: bool = False,
 ) -> ClaimResult:
     """The claim's result, with its seed check when fresh-seed values exist."""
     result = _result(claim, comparison.verdict, comparison.evidence, comparison)
     if not fresh or not deposited or claim.value is None:
         return result
-    return result.model_copy(update={"seed_check": seed_check(claim.value, deposited, fresh)})
+    check = seed_check(claim.value, deposited, fresh, correlated=correlated)
+    return result.model_copy(update={"seed_check": check})
 
 
 def evaluate_claims(

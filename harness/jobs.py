@@ -24,6 +24,7 @@ from harness.intake.versions import environment_for
 from harness.models import CircuitJob, Finding, NotebookJob, Validation, finding
 from harness.noise.load import load_noise
 from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
+from harness.stats.correlated_seeds import far_from
 
 NOISE_DIR = "noise"
 _EXTENSIONS = {".qasm": "qasm2", ".qasm2": "qasm2", ".qasm3": "qasm3", ".qpy": "qpy"}
@@ -154,14 +155,21 @@ def _seeded(job: CircuitJob, role: str, seeds: list[int]) -> list[CircuitJob]:
     ]
 
 
-def fresh_seeds(name: str, k: int, exclude: set[int], base: int) -> list[int]:
-    """K new seeds for ``name``, reproducible from ``base`` (the evaluation's --seed), never
-    one of the deposit's own."""
+#: fresh seeds keep at least this far apart when the shot count is unknown (notebooks)
+DEFAULT_SPACING = 1_000_000
+
+
+def fresh_seeds(
+    name: str, k: int, exclude: set[int], base: int, spacing: int = DEFAULT_SPACING
+) -> list[int]:
+    """K new seeds for ``name``, reproducible from ``base`` (the evaluation's --seed), each at
+    least ``spacing`` (the shot count) away from the deposit's seeds and from each other:
+    Aer's seed s + i replays shot i of seed s, so closer seeds would share shots."""
     rng = np.random.default_rng([base, zlib.crc32(name.encode())])
     seeds: list[int] = []
     while len(seeds) < k:
         s = int(rng.integers(1, 2**31 - 1))
-        if s not in exclude and s not in seeds:
+        if far_from(s, exclude, spacing) and far_from(s, seeds, spacing):
             seeds.append(s)
     return seeds
 
@@ -174,7 +182,7 @@ def _circuit_jobs(
     jobs = [recorded, *_seeded(recorded, "trial", c.seeds)]
     if fresh and any(cl.source.circuit == c.id and cl.metric != "counts" for cl in m.claims):
         own = {*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])}
-        jobs += _seeded(recorded, "fresh", fresh_seeds(c.id, fresh, own, base))
+        jobs += _seeded(recorded, "fresh", fresh_seeds(c.id, fresh, own, base, c.shots))
     return jobs
 
 
@@ -246,7 +254,9 @@ def _notebook_runs(
         runs.append((seeds[0], f"{nb.id}-seed-{seeds[0]}{REPEAT_SUFFIX}"))
     if fresh:
         runs += [
-            (s, f"{nb.id}{FRESH_INFIX}{s}") for s in fresh_seeds(nb.id, fresh, set(seeds), base)
+            (s, f"{nb.id}{FRESH_INFIX}{s}")
+            for s in fresh_seeds(nb.id, fresh, set(seeds), base,
+                                 max(nb.shots or 0, DEFAULT_SPACING))
         ]
     return [
         NotebookJob(

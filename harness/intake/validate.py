@@ -18,6 +18,7 @@ from harness.intake.governance import governance_findings
 from harness.intake.hooks import startup_hook_findings
 from harness.intake.manifest import MANIFEST_NAME, FileEntry, Manifest
 from harness.models import Finding, Severity, Validation, finding
+from harness.stats.correlated_seeds import close_pairs, shares_shots
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$")
@@ -228,6 +229,7 @@ def seed_findings(m: Manifest) -> list[Finding]:
                     blocks=("reusable",),
                 )
             )
+    out.extend(correlated_seed_findings(m))
     for i, nb in enumerate(m.notebooks):
         if not nb.seeds:
             out.append(
@@ -239,6 +241,27 @@ def seed_findings(m: Manifest) -> list[Finding]:
                     blocks=("reusable",),
                 )
             )
+    return out
+
+
+def correlated_seed_findings(m: Manifest) -> list[Finding]:
+    """Repeated-trial seeds of a circuit that share shots (closer than its shot count under a
+    per-shot method with noise): their spread understates seed-to-seed variance."""
+    out: list[Finding] = []
+    for i, c in enumerate(m.circuits):
+        seeds = [*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])]
+        pairs = close_pairs(seeds, c.shots) if c.seeds else []
+        if pairs and shares_shots(c.method, c.noise_model is not None):
+            shown = ", ".join(f"{a}/{b}" for a, b in pairs[:5])
+            out.append(_finding(
+                "correlated-seeds", "warning",
+                f"circuit '{c.id}': seeds {shown} are closer than its {c.shots} shots under "
+                f"method {c.method} with noise: Aer's seed s + 1 replays the shots of seed s "
+                "shifted by one, so these runs share most of their shots and their spread "
+                "understates seed-to-seed variance; seed-robustness checks on them are "
+                "inconclusive. Choose seeds at least `shots` apart.",
+                field=f"circuits[{i}].seeds",
+            ))
     return out
 
 

@@ -38,8 +38,14 @@ def percentile(value: float, sample: Sequence[float]) -> float:
 
 
 def seed_check(
-    claimed: float, deposited: Sequence[float], fresh: Sequence[float], alpha: float = DEFAULT_ALPHA
+    claimed: float,
+    deposited: Sequence[float],
+    fresh: Sequence[float],
+    alpha: float = DEFAULT_ALPHA,
+    correlated: bool = False,
 ) -> SeedCheck:
+    """``correlated``: the deposited seeds share shots (harness.stats.correlated_seeds), so
+    their spread is no estimate of seed-to-seed variance and the test is not run."""
     f = np.asarray(fresh, dtype=float)
     where = percentile(claimed, list(f))
     base = SeedCheck(
@@ -57,10 +63,13 @@ def seed_check(
         f"the claim {claimed:.4g} sits at the {where:.0%} point of {f.size} fresh-seed "
         f"results (mean {base.fresh_mean:.4g}, sd {base.fresh_sd:.3g})"
     )
-    if len(deposited) < 2 or np.ptp(np.concatenate([f, deposited])) == 0:
+    if len(deposited) < 2 or correlated or np.ptp(np.concatenate([f, deposited])) == 0:
         why = (
             "one deposited seed cannot be tested against fresh seeds"
             if len(deposited) < 2
+            else "inconclusive: the deposited seeds share shots (correlated-seeds), so their "
+            "spread is not seed-to-seed variance; never flagged for it"
+            if correlated
             else "every result is identical"
         )
         return base.model_copy(update={"evidence": f"{head}; {why}"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def trial_deposit(make_deposit: Callable[..., Path], seeds: list[int], values: l
 
 def test_cherry_picked_seeds_keep_reproduced_away(make_deposit: Callable[..., Path],
                                                   tmp_path: Path) -> None:
-    best = [1, 2, 3, 4, 5]
+    best = [10_000, 20_000, 30_000, 40_000, 50_000]  # far apart: no shots shared
     runner = biased_runner(set(best))
     fid = 0.96 ** 2  # (sqrt(.48*.5)+sqrt(.48*.5))^2 = 0.96
     deposit = trial_deposit(make_deposit, best, [fid] * 5)
@@ -90,3 +91,25 @@ def test_cherry_picked_seeds_keep_reproduced_away(make_deposit: Callable[..., Pa
     assert relaxed.badges.reproduced
     roles = sorted({j.role for j in runner.jobs})
     assert roles == ["fresh", "recorded", "trial"]
+
+
+def test_consecutive_seeds_are_correlated_and_never_called_cherry_picked(
+        make_deposit: Callable[..., Path], tmp_path: Path) -> None:
+    """Seeds 1..5 under a noisy statevector share shots (Aer's seed s + 1 replays seed s
+    shifted by one): reported as correlated-seeds, and the seed check is inconclusive."""
+    best = [1, 2, 3, 4, 5]
+    fid = 0.96 ** 2
+    deposit = trial_deposit(make_deposit, best, [fid] * 5)
+    report = evaluate(deposit, tmp_path / "out", biased_runner(set(best)),
+                      Options(today=dt.date(2026, 11, 22), fresh_seeds=20))
+    claim = report.claims[0]
+    assert claim.seed_check is not None and not claim.seed_check.flagged
+    assert "inconclusive" in claim.seed_check.evidence
+    codes = [f.code for f in report.findings]
+    assert "correlated-seeds" in codes and "seed-sensitive" not in codes
+
+
+def test_fresh_seeds_keep_a_shot_count_apart() -> None:
+    seeds = fresh_seeds("ghz", 50, {1_000_000}, base=0, spacing=5_000)
+    ordered = sorted([*seeds, 1_000_000])
+    assert all(b - a >= 5_000 for a, b in itertools.pairwise(ordered))
