@@ -190,7 +190,7 @@ def needs_ideal(manifest: Manifest, circuit_id: str) -> bool:
 
 
 #: tests whose null hypothesis is "no discrepancy" (small p = evidence against the claim)
-DIFFERENCE_TESTS = ("bootstrap-tvd", "bootstrap-infidelity", "chi-square", "shot-noise-z")
+DIFFERENCE_TESTS = ("permutation-tvd", "permutation-infidelity", "chi-square", "shot-noise-z")
 
 
 def flag_discrepancies(

@@ -213,7 +213,7 @@ class Comparison(Frozen):
     """The outcome of one statistical comparison (pure; see harness.stats.compare)."""
 
     verdict: Verdict
-    test: str = Field(description="Test applied: threshold, exact, bootstrap-tvd, tost, ...")
+    test: str = Field(description="Test applied: threshold, exact, permutation-tvd, tost, ...")
     observed: float | None = None
     claimed: float | None = None
     difference: float | None = Field(default=None, description="observed - claimed.")

@@ -349,8 +349,10 @@ class Claim(_Model):
         "auto",
         "threshold",
         "exact",
-        "bootstrap-tvd",
-        "bootstrap-infidelity",
+        "permutation-tvd",
+        "permutation-infidelity",
+        "bootstrap-tvd",  # the first version's name of permutation-tvd
+        "bootstrap-infidelity",  # the first version's name of permutation-infidelity
         "chi-square",
         "tost",
         "tost-welch",
@@ -423,7 +425,8 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
 _COUNTS_TOLERANCES = ("distance", "shot-noise", "exact")
 _SCALAR_TOLERANCES = ("absolute", "relative", "shot-noise")
 _NOTEBOOK_TOLERANCES = ("absolute", "relative")
-_COUNTS_TESTS = ("auto", "exact", "bootstrap-tvd", "bootstrap-infidelity", "chi-square")
+_COUNTS_TESTS = ("auto", "exact", "permutation-tvd", "permutation-infidelity",
+                 "bootstrap-tvd", "bootstrap-infidelity", "chi-square")
 _SCALAR_TESTS = ("auto", "threshold", "tost", "tost-welch", "bootstrap-ci")
 _TRIAL_TESTS = ("tost", "tost-welch", "bootstrap-ci")
 

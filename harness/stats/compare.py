@@ -18,7 +18,8 @@ sentence of evidence. The tests, with o = reproduced, c = claimed:
   Exact tolerance: anything else fails. Distance tolerance: pass iff the statistic between
   the two empirical distributions (tvd, hellinger distance or infidelity 1 - F, see
   :mod:`harness.stats.metrics`) is <= the stated value. Shot-noise tolerance (tests
-  ``bootstrap-tvd`` / ``bootstrap-infidelity``): a Monte Carlo permutation test of H0
+  ``permutation-tvd`` / ``permutation-infidelity``, formerly ``bootstrap-*``): a Monte
+  Carlo permutation test of H0
   "both samples come from one distribution": pool the shots, n = n1 + n2; B times deal
   N1 of the N1 + N2 pooled shots to sample one without replacement (multivariate
   hypergeometric, size=(B,)) and the rest to sample two; T_b = statistic of each pair;
@@ -335,7 +336,7 @@ def _bootstrap_test(
     verdict = "consistent with" if ok else "not explained by"
     return Comparison(
         verdict="pass" if ok else "fail",
-        test=f"bootstrap-{which}",
+        test=f"permutation-{which}",
         statistic=which,
         statistic_value=observed,
         threshold=limit,
@@ -351,6 +352,9 @@ def _bootstrap_test(
 _BOOT_TESTS: dict[str | None, BootStatistic] = {
     None: "tvd",
     "auto": "tvd",
+    "permutation-tvd": "tvd",
+    "permutation-infidelity": "infidelity",
+    # the names of the first version, kept for manifests that use them
     "bootstrap-tvd": "tvd",
     "bootstrap-infidelity": "infidelity",
 }
@@ -367,7 +371,8 @@ def compare_counts(
     """Reproduced counts vs recorded counts (identical, distance or shot-noise bootstrap).
 
     ``test`` picks the bootstrap statistic under a shot-noise tolerance:
-    ``bootstrap-tvd`` (default, also ``auto``) or ``bootstrap-infidelity``.
+    ``permutation-tvd`` (default, also ``auto``) or ``permutation-infidelity`` (the first
+    version called them ``bootstrap-tvd`` / ``bootstrap-infidelity``; both names work).
     """
     try:
         keys, x, y = _align_counts(observed, claimed)
