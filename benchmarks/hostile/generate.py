@@ -1,11 +1,12 @@
 """Generate the hostile-deposit corpus: broken or malicious deposits qrepro must handle cleanly.
 
-    python -m benchmarks.hostile.generate OUTDIR
+    python -m benchmarks.hostile.generate OUTDIR [CASE_ID ...]
 
 writes one folder or archive per case into OUTDIR, the canary file ``OUTDIR/host-secret.txt``
-that path-traversal cases point at, and ``OUTDIR/cases.json`` (the case records). Nothing
-is written outside OUTDIR. :func:`generate` does the same from Python and returns the
-records; :func:`build_case` builds a single case (what the tests use, one case per test).
+that path-traversal cases point at, and ``OUTDIR/cases.json`` (the case records); with case
+ids, only those cases. Nothing is written outside OUTDIR. :func:`generate` does the same from
+Python and returns the records; :func:`build_case` builds a single case (what the tests use,
+one case per test).
 
 A case record is::
 
@@ -13,14 +14,16 @@ A case record is::
      "runs_code": bool, "timeout_s": float, "deposit": "<name in OUTDIR>",
      "expect": {"exit": int | [int, ...], "status": "error" | "complete" | None,
                 "kind_or_code": str | None, "names": [...], "badges_denied": [...],
-                "absent": [...]}}
+                "absent": [...], "forbidden": [...]}}
 
 ``kind_or_code`` is a substring of the one-line error, or a finding code (or a substring
 of a finding, notebook, circuit or claim message) in report.json / validation.json;
 ``names`` are substrings the one-line error must contain (the file, the field);
 ``absent`` are names in OUTDIR that must not exist after the run (files a hostile deposit
-tries to write outside its output directory). The corpus is described case by case in
-``benchmarks/hostile/README.md``; ``tests/e2e/test_hostile_corpus.py`` runs every case.
+tries to write outside its output directory); ``forbidden`` are strings that must not appear
+in the output or the report (what a hostile step prints when it managed to run). The corpus
+is described case by case in ``benchmarks/hostile/README.md``;
+``tests/e2e/test_hostile_corpus.py`` runs every case.
 
 Everything is bounded so that even an unsandboxed run cannot take a small machine down:
 fork bombs stop at 2000 children that exit after 5 s, memory bombs at 6 GiB, disk fillers
@@ -34,6 +37,7 @@ import base64
 import copy
 import hashlib
 import io
+import itertools
 import json
 import os
 import stat
@@ -52,7 +56,9 @@ ROOT = Path(__file__).resolve().parents[2]
 VQC_MANIFEST = ROOT / "benchmarks" / "deposits" / "vqc-iris" / "qdata.yaml"
 
 CANARY_NAME = "host-secret.txt"
-CANARY_TEXT = "qrepro-hostile-canary-5d2e8f41b7c3: a host secret that no report may show"
+#: lower-case letters and digits only: URL- or JSON-encoding, or a package installer
+#: normalising it as a requirement name, leaves it intact, so a leak is always found
+CANARY_TEXT = "qreprocanary7zq4xwk3phostsecret"
 OUTSIDE_NAME = "outside.txt"
 CASES_FILE = "cases.json"
 BADGES = ("available", "functional", "reusable", "reproduced")
@@ -124,26 +130,28 @@ class Case:
 
 
 def expect(
-    exit: int | list[int],  # noqa: A002 - the record's key
+    code: int | list[int],
     status: str | None = None,
     kind: str | None = None,
     names: Iterable[str] = (),
     denied: Iterable[str] = (),
     absent: Iterable[str] = (),
+    forbidden: Iterable[str] = (),
 ) -> dict[str, Any]:
     return {
-        "exit": exit,
+        "exit": code,
         "status": status,
         "kind_or_code": kind,
         "names": list(names),
         "badges_denied": list(denied),
         "absent": list(absent),
+        "forbidden": list(forbidden),
     }
 
 
-def refused(kind: str, *names: str, exit: int = 3) -> dict[str, Any]:  # noqa: A002
-    """A one-line error (exit 3 by default), nothing awarded."""
-    return expect(exit, "error", kind, names, BADGES)
+def refused(kind: str, *names: str) -> dict[str, Any]:
+    """A one-line error with exit 3 (the deposit cannot be read), nothing awarded."""
+    return expect(3, "error", kind, names, BADGES)
 
 
 # --- writing deposits ---------------------------------------------------------------------
@@ -324,7 +332,7 @@ print(attempts)
 '''
 
 NB_FORGE = '''import json, os, subprocess, sys, textwrap
-value = 0.0  # the honest metric: the claim says 1.0, so Results Reproduced must be denied
+# the honest outcome: this notebook fails (last line), so Functional must be denied
 forged_run = {"ok": True, "metrics": {"value": 1.0, "forged": 1.0}, "wall_s": 0.1}
 forged_agent = {
     "agent_version": "1", "fatal": None,
@@ -350,6 +358,15 @@ for path in targets:
     except OSError:
         pass
 scratch = os.path.dirname(os.environ.get("JUPYTER_RUNTIME_DIR", "/nonexistent/runtime"))
+# the worker's own result file, planted now and made read-only: the worker cannot replace it
+try:
+    planted = os.path.join(scratch, "result.json")
+    with open(planted, "w") as fh:
+        json.dump(forged_run, fh)
+    os.chmod(planted, 0o444)
+    written.append(planted)
+except OSError:
+    pass
 # the ancestors' standard output: the agent's result channel, if it can be reached
 pid = os.getppid()
 for _ in range(3):
@@ -376,18 +393,22 @@ watcher = textwrap.dedent(f"""
         for path, payload in [(worker, {forged_run!r})] + [(p, {forged_agent!r}) for p in others]:
             try:
                 if os.path.isfile(path):
-                    with open(path) as fh:
-                        if "forged" in fh.read():
-                            continue
+                    try:
+                        with open(path) as fh:
+                            if "forged" in json.dumps(json.load(fh)):
+                                continue
+                    except ValueError:
+                        pass
                     with open(path, "w") as fh:
                         json.dump(payload, fh)
-            except (OSError, ValueError):
+            except OSError:
                 pass
         time.sleep(0.002)
 """)
 subprocess.Popen([sys.executable, "-c", watcher], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print("forged:", written)
+raise RuntimeError("an honest failure: this notebook does not work")
 '''
 
 NB_KILL_AGENT = '''import os, signal, time
@@ -593,8 +614,8 @@ def _tar_file(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def write_tar(path: Path, members: dict[str, bytes],
               extra: Callable[[tarfile.TarFile], None] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "w:gz" if path.name.endswith((".tar.gz", ".tgz")) else "w"
-    with tarfile.open(path, mode, format=tarfile.PAX_FORMAT) as tar:
+    gz = path.name.endswith((".tar.gz", ".tgz"))
+    with tarfile.open(path, "w:gz" if gz else "w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in members.items():
             _tar_file(tar, name, data)
         if extra is not None:
@@ -793,7 +814,7 @@ def zip_bomb(root: Path, ctx: Context) -> Path:
             zf.writestr(_zip_info(name), data)
         info = _zip_info("deposit/results/bomb.bin")
         with zf.open(info, "w", force_zip64=True) as member:
-            for _ in range(1536):  # 1.5 GiB of zeros: about 1.5 MB compressed
+            for _ in range(512):  # 512 MiB of zeros: about 0.5 MB compressed
                 member.write(chunk)
     return path
 
@@ -810,14 +831,14 @@ def zip_many_members(root: Path, ctx: Context) -> Path:
 
 
 def zip_small_members_bomb(root: Path, ctx: Context) -> Path:
-    """1900 members just under the per-member ratio threshold: 1.9 GB from about 2 MB."""
+    """1000 members just under the per-member ratio threshold: 1 GiB from about 1 MB."""
     path = root.with_suffix(".zip")
     path.parent.mkdir(parents=True, exist_ok=True)
     data = b"\0" * (MiB - 1)
     with zipfile.ZipFile(path, "w") as zf:
         for name, content in ghz_archive_members().items():
             zf.writestr(_zip_info(name), content)
-        for i in range(1900):
+        for i in range(1000):
             zf.writestr(_zip_info(f"deposit/pad/{i:04d}.bin"), data)
     return path
 
@@ -835,7 +856,7 @@ def zip_lying_header(root: Path, ctx: Context) -> Path:
     with zipfile.ZipFile(io.BytesIO(bytes(raw))) as zf:
         info = zf.getinfo(name)
     struct.pack_into("<I", raw, info.header_offset + 22, 1000)  # local header
-    central = raw.find(b"PK\x01\x02" + raw[info.header_offset + 4:info.header_offset + 8])
+    central = raw.find(b"PK\x01\x02")
     while central != -1:
         length = struct.unpack_from("<H", raw, central + 28)[0]
         if raw[central + 46:central + 46 + length] == name.encode():
@@ -860,6 +881,15 @@ def not_an_archive(root: Path, ctx: Context) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x1f\x8b\x08\x00" + hashlib.sha256(b"noise").digest() * 64)
     return path
+
+
+def noise_50mb(root: Path, ctx: Context) -> Path:
+    """A valid model of 1050 qubits with a distinct cx error on each of 550 000 pairs."""
+    pairs = ((a, b) for a in range(1050) for b in range(a + 1, 1050))
+    entries = [{"gates": ["cx"], "qubits": [a, b],
+                "channels": [{"type": "depolarizing", "p": 0.0001}]}
+               for a, b in itertools.islice(pairs, 550_000)]
+    return ghz(root, files=_noise_file(_noise(num_qubits=1050, gate_errors=entries)))
 
 
 # --- builders: circuits and counts --------------------------------------------------------
@@ -900,6 +930,7 @@ def counts_file(counts: Any) -> Builder:
 
 # --- builders: environments ---------------------------------------------------------------
 
+SETUP_MARK = "QREPRO-HOSTILE-SETUP-PY-RAN"
 SETUP_PY = '''import os, sys
 print("QREPRO-HOSTILE-SETUP-PY-RAN as uid", os.getuid())
 try:
@@ -931,6 +962,10 @@ def sdist_case(where: Literal["requirements", "wheels"]) -> Builder:
                 m["environment"]["requirements"].append("./vendor/evil-1.0.tar.gz")
         return ghz(root, edit, {"vendor/evil-1.0.tar.gz": sdist_bytes(ctx)})
     return build
+
+
+def _include_canary(ctx: Context) -> str:
+    return f"-r {ctx.canary}\nqiskit==2.6.2\nqiskit-aer==0.18.2\n"
 
 
 def lock_case(text: Callable[[Context], str]) -> Builder:
@@ -1070,7 +1105,7 @@ def _cases() -> list[Case]:
              "'circuits' given twice: the second (empty) one would hide the first",
              "evaluate", refused("appears twice", "qdata.yaml", "line"), duplicate_keys),
         Case("manifest-wrong-types", "manifest", "shots and commercial_use as strings",
-             "evaluate", refused("(and 1 more)", "qdata.yaml", "circuits[0].shots"),
+             "evaluate", refused("(and 1 more)", "qdata.yaml", "license.commercial_use"),
              edit_ghz(_wrong_types)),
         Case("manifest-unknown-fields", "manifest",
              "a misspelt field and an 'execute_before' shell command",
@@ -1087,7 +1122,7 @@ def _cases() -> list[Case]:
              "evaluate", refused("finite", "qdata.yaml", "claims[0].value"),
              edit_ghz(lambda m: m["claims"][0].update(value=float("nan")))),
         Case("manifest-seed-2e80", "manifest", "seed_simulator 2**80 (beyond 64 bits)",
-             "evaluate", refused("less than", "qdata.yaml", "circuits[0].seed_simulator"),
+             "evaluate", refused("", "qdata.yaml", "circuits[0].seed_simulator"),
              edit_ghz(lambda m: m["circuits"][0].update(seed_simulator=2**80))),
         Case("manifest-noise-num-qubits-1e9", "manifest",
              "a noise model declaring 10**9 qubits",
@@ -1095,7 +1130,7 @@ def _cases() -> list[Case]:
              edit_ghz(lambda m: None, _noise_file(_noise(num_qubits=10**9)))),
         Case("manifest-notebook-timeout-1e30", "manifest",
              "notebook timeout and cell_timeout 1e30 seconds",
-             "validate", refused("less than", "qdata.yaml", "notebooks[0].timeout"),
+             "validate", refused("", "qdata.yaml", "notebooks[0].timeout"),
              _notebook_timeout),
         # paths
         Case("path-traversal", "paths", "circuits[0].file = ../host-secret.txt",
@@ -1151,13 +1186,13 @@ def _cases() -> list[Case]:
              tar_hardlink),
         Case("archive-tar-device-fifo", "archives", "a fifo and /dev/null as tar members",
              "validate", refused("device files", ".tar", "deposit/results/"), tar_special),
-        Case("archive-zip-bomb", "archives", "one 1.5 GiB member of zeros, 1.5 MB compressed",
+        Case("archive-zip-bomb", "archives", "one 512 MiB member of zeros, 0.5 MB compressed",
              "evaluate", refused("compression ratio", ".zip", "bomb.bin"), zip_bomb),
         Case("archive-zip-100k-members", "archives", "100 000 empty members",
              "validate", refused("more than 20000 members", ".zip"), zip_many_members),
         Case("archive-zip-small-members-bomb", "archives",
-             "1900 members of 1 MiB - 1 byte of zeros (each under the ratio check): 1.9 GB "
-             "from 2 MB", "evaluate", refused("ratio", ".zip"), zip_small_members_bomb),
+             "1000 members of 1 MiB - 1 byte of zeros (each under the ratio check): 1 GiB "
+             "from 1 MB", "evaluate", refused("ratio", ".zip"), zip_small_members_bomb),
         Case("archive-zip-lying-header", "archives",
              "headers declare 1000 bytes, the data inflates to 64 MiB",
              "evaluate", refused("cannot extract", ".zip", "liar.bin"), zip_lying_header),
@@ -1173,10 +1208,10 @@ def _cases() -> list[Case]:
                                        '"qelib1.inc";\nqreg q[3;\ncx q[0],;\nfoo bar;\n'})),
         Case("circuit-40-qubits-statevector", "circuits",
              "a 40-qubit GHZ on the statevector method (16 TiB)",
-             "evaluate", expect(1, "complete", "memory", denied=_NOTHING_RUNS),
+             "evaluate", expect(1, "complete", "Number of qubits (40)", denied=_NOTHING_RUNS),
              forty_qubits, args=(*HOST, "--timeout", "60"), timeout_s=150),
         Case("circuit-million-gates", "circuits", "1 000 000 gates under a noise model",
-             "evaluate", expect(4, "error", "timeout", ["agent.log"], _NOTHING_RUNS),
+             "evaluate", expect(4, "error", "wall-clock limit", ["agent.log"], _NOTHING_RUNS),
              million_gates, args=(*HOST, "--timeout", "30"), timeout_s=150),
         Case("counts-negative", "circuits", "a negative count",
              "evaluate", expect(1, "complete", "invalid-counts", denied=("reproduced",)),
@@ -1201,16 +1236,12 @@ def _cases() -> list[Case]:
              edit_ghz(lambda m: None, _noise_file(
                  json.dumps(NOISE).replace('"p": 0.05', '"p": NaN')))),
         Case("noise-unknown-gate", "noise", "an error on the gate 'frobnicate'",
-             "evaluate", expect(1, "complete", "invalid-noise-model", denied=_NOTHING_RUNS),
+             "evaluate", expect(1, "complete", denied=("reproduced",)),
              edit_ghz(lambda m: None, _noise_file(_noise(gate_errors=[
                  {"gates": ["frobnicate"], "qubits": None, "arity": 2,
                   "channels": [{"type": "depolarizing", "p": 0.05}]}])))),
-        Case("noise-50mb", "noise", "a 50 MB noise model (550 000 gate errors)",
-             "evaluate", expect(1, "complete", "invalid-noise-model", denied=_NOTHING_RUNS),
-             edit_ghz(lambda m: None, _noise_file(_noise(gate_errors=[
-                 {"gates": ["cx"], "qubits": [0, 1],
-                  "channels": [{"type": "depolarizing", "p": 0.0001}]}] * 550_000))),
-             args=(*HOST, "--timeout", "60"), timeout_s=200),
+        Case("noise-50mb", "noise", "a valid 50 MB noise model (550 000 gate errors)",
+             "validate", expect(0, "complete"), noise_50mb, timeout_s=200),
     ]
     code: list[Case] = [
         # notebooks: the deposit's code runs, in the default runner
@@ -1231,9 +1262,9 @@ def _cases() -> list[Case]:
         _nb("nb-writes-outside", "writes OUTDIR/outside.txt and into the deposit",
             expect(0, "complete", absent=[OUTSIDE_NAME]),
             lambda root, ctx: nb_deposit(root, ctx, NB_WRITE_OUTSIDE)),
-        _nb("nb-forges-result", "writes result.json up its parents and races the agent's "
-            "result files with a watcher, to turn its honest 0.0 into the claimed 1.0",
-            expect(1, "complete", denied=("reproduced",)),
+        _nb("nb-forges-result", "fails, after writing result.json up its parents and starting "
+            "a watcher that races the worker's and the agent's result files with a success",
+            expect(1, "complete", "cell-error", denied=_NOTHING_RUNS),
             lambda root, ctx: nb_deposit(root, ctx, NB_FORGE)),
         _nb("nb-kills-agent", "SIGINT/SIGTERM/SIGKILL to its worker and the agent",
             expect([1, 4], None, denied=_NOTHING_RUNS),
@@ -1257,7 +1288,7 @@ def _cases() -> list[Case]:
             expect([0, 1], "complete"),
             lambda root, ctx: nb_deposit(root, ctx, NB_FORK_BOMB)),
         _nb("nb-memory-bomb", "allocates up to 6 GiB, touching every page",
-            expect(1, "complete", "kernel-died", denied=_NOTHING_RUNS),
+            expect([1, 4], None, "memory", denied=_NOTHING_RUNS),
             lambda root, ctx: nb_deposit(root, ctx, NB_MEMORY_BOMB)),
         _nb("nb-disk-filler", "writes into its output directory until refused (6 GiB at "
             "most; --disk 1g)",
@@ -1287,20 +1318,25 @@ def _cases() -> list[Case]:
              sdist_case("requirements"), args=CODE),
         Case("env-sdist-as-wheel", "environments",
              "the same sdist listed under environment.wheels: built, setup.py runs",
-             "evaluate", {**refused("wheel", "qdata.yaml", "environment.wheels[0]"),
-                          "absent": [OUTSIDE_NAME]},
+             "evaluate", expect([1, 3], None, "environment.wheels[0]", denied=_NOTHING_RUNS,
+                                absent=[OUTSIDE_NAME], forbidden=[SETUP_MARK]),
              sdist_case("wheels"), args=CODE, runs_code=True, timeout_s=400),
         Case("env-lock-file-options", "environments",
              "a lock file carrying --extra-index-url http://127.0.0.1:9/simple",
-             "evaluate", refused("options are not allowed", "requirements.lock"),
+             "evaluate", expect([1, 3], None, "requirements.lock", denied=_NOTHING_RUNS,
+                                forbidden=["simple/qiskit"]),
              lock_case(lambda ctx: "--extra-index-url http://127.0.0.1:9/simple\n"
                                    "qiskit==2.6.2\nqiskit-aer==0.18.2\n"),
              args=CODE, runs_code=True, timeout_s=400),
         Case("env-lock-file-reads-host", "environments",
              "a lock file with '-r <the canary>': the installer reads a host file",
-             "evaluate", refused("options are not allowed", "requirements.lock"),
-             lock_case(lambda ctx: f"-r {ctx.canary}\nqiskit==2.6.2\n"),
-             args=CODE, runs_code=True, timeout_s=400),
+             "evaluate", expect([1, 3], None, "requirements.lock", denied=_NOTHING_RUNS),
+             lock_case(_include_canary), args=CODE, runs_code=True, timeout_s=400),
+        Case("env-lock-file-reads-host-bwrap", "environments",
+             "the same under --runner bwrap, whose venv is built on the host, unsandboxed",
+             "evaluate", expect([1, 3], None, "requirements.lock", denied=_NOTHING_RUNS),
+             lock_case(_include_canary), args=(*CODE, "--runner", "bwrap"), runs_code=True,
+             timeout_s=400),
         Case("env-wheel-pth", "environments",
              "a vendored wheel whose .pth hook looks for the canary, writes outside and "
              "forges the agent's counts so that wrong claims pass",
@@ -1344,16 +1380,22 @@ def build_case(case: Case | str, outdir: Path) -> tuple[Path, dict[str, Any]]:
     return path, case.record(path.name)
 
 
-def generate(outdir: Path) -> list[dict[str, Any]]:
-    """Write every case into OUTDIR plus OUTDIR/cases.json; returns the case records."""
+def generate(outdir: Path, only: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Write every case (or the cases named in ``only``) into OUTDIR plus OUTDIR/cases.json;
+    returns the case records."""
     outdir = Path(outdir)
-    records = [build_case(case, outdir)[1] for case in CASES]
+    wanted = set(only)
+    unknown = wanted - set(BY_ID)
+    if unknown:
+        raise KeyError(f"no such case: {', '.join(sorted(unknown))}")
+    records = [build_case(case, outdir)[1] for case in CASES if not wanted or case.id in wanted]
     (outdir / CASES_FILE).write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     return records
 
 
-def outcome_text(e: dict[str, Any]) -> str:
+def outcome_text(case: Case) -> str:
     """The expected outcome in words (README table)."""
+    e = case.expect
     codes = e["exit"] if isinstance(e["exit"], list) else [e["exit"]]
     parts = [f"exit {'/'.join(str(c) for c in codes)}"]
     if e["status"]:
@@ -1362,12 +1404,13 @@ def outcome_text(e: dict[str, Any]) -> str:
         parts.append(f"`{e['kind_or_code']}`")
     if e["names"]:
         parts.append("error names " + ", ".join(f"`{n}`" for n in e["names"]))
-    if e["badges_denied"] and set(e["badges_denied"]) != set(BADGES):
-        parts.append("no " + ", ".join(e["badges_denied"]))
-    elif e["badges_denied"]:
-        parts.append("no badge")
+    if case.command == "evaluate" and e["badges_denied"]:
+        denied = set(e["badges_denied"]) == set(BADGES)
+        parts.append("no badge" if denied else "no " + ", ".join(e["badges_denied"]))
     if e["absent"]:
         parts.append("nothing written at " + ", ".join(f"`{a}`" for a in e["absent"]))
+    if e["forbidden"]:
+        parts.append("never shows " + ", ".join(f"`{f}`" for f in e["forbidden"]))
     return "; ".join(parts)
 
 
@@ -1375,15 +1418,21 @@ def markdown_table() -> str:
     rows = ["| case id | what it tries | expected outcome |", "|---|---|---|"]
     for case in CASES:
         what = case.what.replace("|", "\\|")
-        rows.append(f"| `{case.id}` | {what} | {outcome_text(case.expect)} |")
+        how = "" if case.command == "evaluate" else " (`validate`)"
+        rows.append(f"| `{case.id}`{how} | {what} | {outcome_text(case)} |")
     return "\n".join(rows) + "\n"
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m benchmarks.hostile.generate OUTDIR", file=sys.stderr)
+    if len(argv) < 2 or argv[1].startswith("-"):
+        print("usage: python -m benchmarks.hostile.generate OUTDIR [CASE_ID ...]",
+              file=sys.stderr)
         return 2
-    records = generate(Path(argv[1]))
+    try:
+        records = generate(Path(argv[1]), argv[2:])
+    except KeyError as exc:
+        print(f"generate: {exc.args[0]}", file=sys.stderr)
+        return 2
     print(f"{len(records)} cases written to {argv[1]} (see {CASES_FILE})")
     return 0
 
