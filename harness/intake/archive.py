@@ -63,6 +63,7 @@ CHUNK_SIZE = 1 << 20
 #: zip members smaller than this are not ratio-checked: a small member cannot be a bomb,
 #: and small files of repetitive text legitimately compress beyond any sensible ratio
 RATIO_MIN_BYTES = 1 << 20
+WHOLE_RATIO_MIN_BYTES = 64 << 20
 #: the archive types a deposit may come as (matched case-insensitively)
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -90,7 +91,8 @@ class Limits:
     """Limits on an archive's contents, checked on its headers and again while extracting.
 
     ``max_ratio`` is uncompressed/compressed size of one zip member (bomb detection); it
-    applies to members of at least :data:`RATIO_MIN_BYTES` bytes.
+    applies to members of at least :data:`RATIO_MIN_BYTES` bytes, and to the archive as a whole
+    (declared total / archive size) once the total reaches :data:`WHOLE_RATIO_MIN_BYTES`.
     """
 
     max_total_bytes: int = 2 * 1024**3
@@ -338,10 +340,12 @@ def _extract(source: Path, kind: _ArchiveKind, dest: Path, limits: Limits) -> No
     try:
         if kind == "zip":
             with zipfile.ZipFile(source) as zf:
-                _unpack(_zip_members(zf, archive, limits), dest, archive, limits)
+                _unpack(_zip_members(zf, archive, limits), dest, archive, limits,
+                        source.stat().st_size)
         else:
             with tarfile.open(source, "r:gz" if kind == "tar.gz" else "r:") as tar:
-                _unpack(_tar_members(tar, archive, dest, limits), dest, archive, limits)
+                _unpack(_tar_members(tar, archive, dest, limits), dest, archive, limits,
+                        source.stat().st_size)
     except _READ_ERRORS as exc:
         raise ArchiveError(f"cannot extract the archive: {exc}", file=archive) from exc
 
@@ -455,9 +459,12 @@ def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[b
 # --- archives: checking and writing -----------------------------------------------------
 
 
-def _unpack(members: Iterable[_Member], dest: Path, archive: str, limits: Limits) -> None:
+def _unpack(
+    members: Iterable[_Member], dest: Path, archive: str, limits: Limits, archive_bytes: int
+) -> None:
     """Check all declared metadata first, then write, counting the real bytes."""
     planned = _plan(members, archive, limits)
+    _check_whole_ratio(sum(m.size for m in planned), archive_bytes, archive, limits)
     meter = _Meter(archive, limits)
     for member in planned:
         _write_member(member, dest, meter)
@@ -482,6 +489,20 @@ def _plan(members: Iterable[_Member], archive: str, limits: Limits) -> list[_Mem
         _check_ratio(member, archive, limits)
         planned.append(member)
     return planned
+
+
+def _check_whole_ratio(total: int, archive_bytes: int, archive: str, limits: Limits) -> None:
+    """Many small members can make a bomb that no single member's ratio shows."""
+    if total < WHOLE_RATIO_MIN_BYTES:
+        return
+    ratio = total / max(archive_bytes, 1)
+    if ratio > limits.max_ratio:
+        raise ArchiveError(
+            f"compression ratio {ratio:.0f}:1 of the whole archive ({total} bytes from "
+            f"{archive_bytes}) exceeds {limits.max_ratio:g}:1 (an archive bomb?)",
+            file=archive,
+            field="(archive)",
+        )
 
 
 def _check_ratio(member: _Member, archive: str, limits: Limits) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 
+from harness.errors import DepositError
 from harness.intake.archive import Deposit
 from harness.intake.manifest import Manifest
 from harness.models import Finding, finding
@@ -42,9 +43,11 @@ def startup_hook_findings(deposit: Deposit, m: Manifest) -> list[Finding]:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()[:MAX_MEMBERS]
         except (zipfile.BadZipFile, OSError) as exc:
-            findings.append(finding("unreadable-wheel", "error", f"not a wheel: {exc}",
-                                    file=wheel, field=field, blocks=("functional",)))
-            continue
+            raise DepositError(f"not a wheel (not a zip archive: {exc}); nothing is built "
+                               "from it", file=wheel, field=field) from None
+        if not any(n.count("/") == 1 and n.endswith(".dist-info/WHEEL") for n in names):
+            raise DepositError("not a wheel (no *.dist-info/WHEEL inside); nothing is built "
+                               "from it", file=wheel, field=field)
         for member in _hooks(names):
             findings.append(finding(
                 "interpreter-start-hook", "warning",

@@ -74,7 +74,14 @@ def _debian_package(name: str) -> str:
     return name
 
 
-def _plain_requirement(line: str) -> str:
+def _wheel_name(value: str) -> str:
+    if not value.endswith(".whl"):
+        raise ValueError(f"{value!r} is not a wheel (.whl): vendor built wheels only; a source "
+                         "distribution would run its build code")
+    return value
+
+
+def plain_requirement(line: str) -> str:
     """A requirement is ``name[extras] (==version)`` with optional markers and hashes only:
     never an option (``--index-url``, ``-e``), a URL, a path or a VCS reference."""
     text = line.strip()
@@ -188,11 +195,11 @@ class Consent(_Model):
 
 class Environment(_Model):
     python: str = Field(pattern=r"^3\.\d+(\.\d+)?$", description="Python version, e.g. 3.11.")
-    requirements: list[Annotated[str, AfterValidator(_plain_requirement)]] = Field(
+    requirements: list[Annotated[str, AfterValidator(plain_requirement)]] = Field(
         default_factory=list, description="Requirements, each exactly pinned (name==version)."
     )
     lock_file: RelPath | None = Field(default=None, description="Path of a pip/uv lock file.")
-    wheels: list[RelPath] = Field(
+    wheels: list[Annotated[RelPath, AfterValidator(_wheel_name)]] = Field(
         default_factory=list,
         description="Wheel files vendored in the deposit (inventoried, so pinned by checksum), "
         "installed after the requirements.",

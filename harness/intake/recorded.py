@@ -39,8 +39,15 @@ def parse_counts(data: object, display: str, shots: int | None = None) -> dict[s
     return counts
 
 
+#: a counts file of 64 MiB holds millions of outcomes: beyond that it is not counts
+MAX_BYTES = 64 * 1024 * 1024
+
+
 def load_counts(path: Path, display: str, shots: int | None = None) -> dict[str, int]:
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise DepositError(f"the counts file is larger than {MAX_BYTES} bytes",
+                               file=display, field="(root)")
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DepositError("counts file is missing", file=display) from exc

@@ -16,6 +16,7 @@ from harness.errors import DepositError
 from harness.intake.archive import Deposit, file_sha256
 from harness.intake.governance import governance_findings
 from harness.intake.hooks import startup_hook_findings
+from harness.intake.lockfile import check_lock_file
 from harness.intake.manifest import MANIFEST_NAME, FileEntry, Manifest
 from harness.models import Finding, Severity, Validation, finding
 from harness.stats.correlated_seeds import close_pairs, shares_shots
@@ -266,6 +267,7 @@ def correlated_seed_findings(m: Manifest) -> list[Finding]:
 
 
 def validate(deposit: Deposit, m: Manifest, today: dt.date) -> Validation:
+    check_lock_file(deposit, m)  # build input: refused before anything else looks at it
     inventory, verified = inventory_findings(deposit, m)
     findings = [
         *inventory,

@@ -1,6 +1,10 @@
 """qrepro notebook worker: one papermill execution, inside the deposit's environment.
 
-    python nb_worker.py SPEC.json RESULT.json
+    python -E -s -S nb_worker.py SPEC.json fd:N
+
+The result goes through the descriptor the agent handed over (channel.py): the notebook's
+kernel, a child of this process, can neither inherit it nor open it, so a notebook cannot
+forge its own outcome.
 
 Standard library + the environment's papermill / nbformat only (never ``harness``). The
 kernel is the environment's own (``python3`` resolves to this interpreter). On failure the
@@ -17,6 +21,11 @@ import re
 import sys
 import time
 from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from channel import add_site_dirs, harden, open_result
+
+add_site_dirs()
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INJECTED_TAG = "injected-parameters"
@@ -129,13 +138,15 @@ def execute_with_retries(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    harden()
+    channel = open_result(argv[2])
     with open(argv[1], encoding="utf-8") as fh:
         spec = json.load(fh)
     start = time.perf_counter()
     result = execute_with_retries(spec)
     result["wall_s"] = time.perf_counter() - start
-    with open(argv[2], "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
+    with channel:
+        json.dump(result, channel)
     return 0
 
 

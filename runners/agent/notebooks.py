@@ -59,17 +59,18 @@ def worker_spec(
 def run_worker(spec: dict[str, Any], timeout: float, scratch: str) -> dict[str, Any]:
     os.makedirs(spec["output_dir"], exist_ok=True)
     spec_path = os.path.join(scratch, "spec.json")
-    result_path = os.path.join(scratch, "result.json")
     with open(spec_path, "w", encoding="utf-8") as fh:
         json.dump(spec, fh)
     log_path = os.path.join(spec["output_dir"], "worker.log")
-    with open(log_path, "w", encoding="utf-8") as log:
+    # the worker's result comes back through an unlinked file only it and we hold
+    with open(log_path, "w", encoding="utf-8") as log, tempfile.TemporaryFile() as channel:
         proc = subprocess.Popen(
-            [sys.executable, WORKER, spec_path, result_path],
+            [sys.executable, "-E", "-s", "-S", WORKER, spec_path, f"fd:{channel.fileno()}"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=kernel_environment(scratch),
             start_new_session=True,
+            pass_fds=(channel.fileno(),),
         )
         try:
             proc.wait(timeout=timeout)
@@ -82,15 +83,22 @@ def run_worker(spec: dict[str, Any], timeout: float, scratch: str) -> dict[str, 
                 "error": f"the notebook ran past its {timeout:g} s timeout and was killed",
                 "wall_s": float(timeout),
             }
-    if not os.path.isfile(result_path):
+        channel.seek(0)
+        text = channel.read().decode("utf-8", errors="replace")
+    notebooks_dir = os.path.dirname(spec["output_dir"])
+    where = os.path.join("notebooks", os.path.relpath(log_path, notebooks_dir))
+    if proc.returncode != 0 or not text.strip():
         return {
             "ok": False,
             "error_type": "setup",
-            "error": f"the notebook worker exited with status {proc.returncode} "
-            f"(see {os.path.relpath(log_path, os.path.dirname(scratch))})",
+            "error": f"the notebook worker exited with status {proc.returncode} and its "
+            f"result is not trusted (see {where})",
         }
-    with open(result_path, encoding="utf-8") as fh:
-        result: dict[str, Any] = json.load(fh)
+    try:
+        result: dict[str, Any] = json.loads(text)
+    except ValueError:
+        return {"ok": False, "error_type": "setup",
+                "error": f"the notebook worker's result is unreadable (see {where})"}
     return result
 
 

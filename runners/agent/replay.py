@@ -28,7 +28,6 @@ is written to RESULT.json and the exit status is 3.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.metadata
 import json
 import os
@@ -36,42 +35,17 @@ import platform
 import sys
 import time
 import traceback
-from typing import IO, Any
+from typing import Any
 
-
-def _site_dirs() -> list[str]:
-    """site-packages of this interpreter's environment, found as site.py would (the venv's
-    pyvenv.cfg beside or above the executable), without executing any .pth file."""
-    import sysconfig
-
-    exe_dir = os.path.dirname(sys.executable)
-    for cfg in (os.path.join(exe_dir, "pyvenv.cfg"),
-                os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg")):
-        if not os.path.isfile(cfg):
-            continue
-        prefix = os.path.dirname(cfg)
-        with open(cfg, encoding="utf-8") as fh:
-            conf = {k.strip().lower(): v.strip() for k, _, v in
-                    (line.partition("=") for line in fh) if v}
-        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-        dirs = [os.path.join(prefix, lib, version, "site-packages") for lib in ("lib", "lib64")
-                if os.path.isdir(os.path.join(prefix, lib, version, "site-packages"))]
-        if conf.get("include-system-site-packages", "false").lower() == "true":
-            dirs += [sysconfig.get_path(k) for k in ("purelib", "platlib")]
-        sys.prefix = sys.exec_prefix = prefix
-        return dirs
-    return [sysconfig.get_path(k) for k in ("purelib", "platlib")]
-
-
-if sys.flags.no_site:  # -S: the environment's packages, without running its .pth hooks
-    for _path in _site_dirs():
-        if _path not in sys.path:
-            sys.path.append(_path)
 _here = os.path.dirname(os.path.abspath(__file__))
 if _here not in sys.path:
     sys.path.insert(0, _here)
 
-PR_SET_DUMPABLE = 4
+from channel import add_site_dirs, harden, open_result  # noqa: E402
+
+add_site_dirs()
+
+
 
 AGENT_VERSION = "1"
 PACKAGES = (
@@ -258,27 +232,6 @@ def run_notebook_jobs(job: dict[str, Any], device: str) -> list[dict[str, Any]]:
         job["notebooks"], job["deposit_root"], job["work_dir"], device, int(job.get("jobs", 1))
     )
     return runs
-
-
-def harden() -> None:
-    """Non-dumpable: /proc/<pid>/fd and ptrace are closed to other non-root processes."""
-    try:
-        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def open_result(target: str) -> IO[str]:
-    """The result channel, taken now and never inherited by a child process."""
-    if target.startswith("fd:"):
-        fd = int(target[3:])
-    elif target == "-":
-        fd = os.dup(1)
-        os.dup2(2, 1)  # anything else printed to stdout goes to the log instead
-    else:
-        return open(target, "w", encoding="utf-8")
-    os.set_inheritable(fd, False)
-    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

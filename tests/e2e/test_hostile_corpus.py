@@ -60,34 +60,6 @@ ALLOWED = ("home/.cache/qrepro",)
 
 #: cases whose current behaviour is not clean; the reason says what is wrong
 HOLES: dict[str, str] = {
-    "archive-zip-small-members-bomb": (
-        "a 1 MB zip of 1000 members of 1 MiB - 1 byte each (every member under the 1 MiB "
-        "ratio threshold, the declared total under 2 GiB) is extracted in full: 1 GiB written "
-        "to TMPDIR from a 1 MB archive, with no ratio check on the archive as a whole; the "
-        "evaluation then completes (exit 1, 1000 not-inventoried findings)"),
-    "nb-forges-result": (
-        "a notebook whose cell raises first plants the notebook worker's result file "
-        "($JUPYTER_RUNTIME_DIR/../result.json) read-only with ok: true and the claimed metric; "
-        "the worker cannot replace it and the agent reads it without checking the worker's "
-        "exit status: all four badges (exit 0) for a notebook that fails"),
-    "env-sdist-as-wheel": (
-        "a source distribution under environment.wheels is only an unreadable-wheel finding: "
-        "the docker build still installs it, so its setup.py runs at build time (root in the "
-        "build container, bridge network) and the error quotes its output; exit 4 where the "
-        "deposit should be refused before anything is built"),
-    "env-lock-file-options": (
-        "the lock file goes to `uv pip install -r` as it is: its --extra-index-url "
-        "http://127.0.0.1:9/simple is used by the docker build (uv fetched "
-        "http://127.0.0.1:9/simple/qiskit-aer/, exit 4); requirements refuse options, the lock "
-        "file does not, so the deposit chooses the package index"),
-    "env-lock-file-reads-host": (
-        "a lock file line '-r <absolute host path>' is not refused: uv follows it in the docker "
-        "build (exit 4, 'failed to read from file <path>' because the build context lacks it)"),
-    "env-lock-file-reads-host-bwrap": (
-        "under --runner bwrap the venv is built on the host with the caller's rights: uv reads "
-        "the canary through the lock file's '-r' and the one-line error and report.json quote "
-        "its content (as a package name); uv also writes ~/.cache/uv and ~/.local/share/uv, "
-        "outside ~/.cache/qrepro"),
 }
 
 
