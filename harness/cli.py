@@ -98,9 +98,11 @@ def _print_report(report: Report, out: Path) -> None:
         mark = "awarded" if getattr(report.badges, key) else "denied"
         click.echo(f"  {report.badges.names[key]:<36} {mark}")
     verdicts = [c.verdict for c in report.claims]
+    sensitive = [c.id for c in report.claims if c.seed_check is not None and c.seed_check.flagged]
     click.echo(
         f"  claims: {verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
         f"{verdicts.count('error')} error"
+        + (f"; seed-sensitive: {', '.join(sensitive)}" if sensitive else "")
     )
     for name in ("report.json", "report.md"):
         if (out / name).exists():

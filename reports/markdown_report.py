@@ -48,10 +48,17 @@ def _badges(r: Report) -> list[str]:
     return [*lines, ""]
 
 
+def verdict_label(c: ClaimResult) -> str:
+    """The verdict as a row shows it: a seed-sensitive pass says so in the same cell."""
+    if c.seed_check is not None and c.seed_check.flagged:
+        return f"{c.verdict}, seed-sensitive"
+    return c.verdict
+
+
 def _claim_row(c: ClaimResult) -> str:
     cmp = c.comparison
     if cmp is None:
-        return f"| {c.id} | {c.source} | {c.metric} | - | - | - | - | **{c.verdict}** |"
+        return f"| {c.id} | {c.source} | {c.metric} | - | - | - | - | **{verdict_label(c)}** |"
     stat = cmp.statistic or ""
     if cmp.statistic_value is not None:
         stat += f" = {_num(cmp.statistic_value)}"
@@ -61,7 +68,7 @@ def _claim_row(c: ClaimResult) -> str:
         stat += f", p = {_num(cmp.p_value, 3)}"
     return (
         f"| {c.id} | {c.source} | {c.metric} | {_num(cmp.claimed)} | {_num(cmp.observed)} | "
-        f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{c.verdict}** |"
+        f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{verdict_label(c)}** |"
     )
 
 

@@ -85,6 +85,8 @@ def test_cherry_picked_seeds_keep_reproduced_away(make_deposit: Callable[..., Pa
     assert claim.seed_check.flagged and claim.seed_check.fresh_n == 20
     assert [f.code for f in report.findings if f.code == "seed-sensitive"] == ["seed-sensitive"]
     assert not report.badges.reproduced
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "| **pass, seed-sensitive** |" in md, "the claim's own row says it"
     relaxed = evaluate(deposit, tmp_path / "out2", biased_runner(set(best)),
                        Options(today=dt.date(2026, 11, 22), fresh_seeds=20,
                                seed_policy="report"))
