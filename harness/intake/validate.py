@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.errors import DepositError
 from harness.intake.archive import Deposit, file_sha256
+from harness.intake.claim_checks import claim_findings
 from harness.intake.governance import governance_findings
 from harness.intake.hooks import startup_hook_findings
 from harness.intake.lockfile import check_lock_file
@@ -274,6 +275,7 @@ def validate(deposit: Deposit, m: Manifest, today: dt.date) -> Validation:
         *environment_findings(m),
         *startup_hook_findings(deposit, m),
         *seed_findings(m),
+        *claim_findings(m),
         *governance_findings(m, today),
     ]
     return Validation(findings=tuple(findings), verified_files=tuple(verified))
