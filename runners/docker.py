@@ -44,6 +44,8 @@ DEFAULT_CA = HOST_CA if HOST_CA.is_file() else None
 OWNER_LABEL = "org.qrepro.owner"
 ENV_LABEL = "org.qrepro.env"
 POLL_S = 0.5
+#: where a failed build points the user: the manifest's environment section
+ENVIRONMENT_FIELD = {"file": "qdata.yaml", "field": "environment"}
 _CERT_ERROR = re.compile(
     r"CERTIFICATE_VERIFY_FAILED|invalid peer certificate|UnknownIssuer|certificate verify "
     r"failed|self[- ]signed certificate|--system-certs|SSL: ", re.IGNORECASE)
@@ -112,6 +114,24 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+_COMMAND = re.compile(
+    r"The command '/bin/sh -c (?P<cmd>.*)' returned a non-zero code: (?P<code>\d+)", re.DOTALL
+)
+
+
+def short_build_error(error: str) -> str:
+    """Docker's "The command '/bin/sh -c <the whole RUN line>' returned ..." in a few words."""
+    match = _COMMAND.search(error)
+    if match is None:
+        return error[:300]
+    cmd = match.group("cmd")
+    step = ("installing the requirements" if "pip install" in cmd
+            else "installing system_packages" if "apt-get" in cmd
+            else "checking the base image's Python" if "sys.version_info" in cmd
+            else "a build step")
+    return f"{step} failed (exit {match.group('code')})"
 
 
 def certificate_hint(log: str) -> str | None:
@@ -286,9 +306,12 @@ class DockerRunner(Runner):
                     error = chunk["error"].strip()
                     hint = certificate_hint("\n".join([*log, error]))
                     if hint is not None:
-                        raise BuildError(f"image build failed: {hint}")
+                        raise BuildError(f"image build failed: {hint}", **ENVIRONMENT_FIELD)
                     raise BuildError(
-                        f"image build failed: {error}; last lines: " + " | ".join(log[-15:])
+                        f"image build failed: {short_build_error(error)}; last lines: "
+                        + " | ".join(line[:300] for line in log[-8:] if not line.startswith(
+                            ("Step ", " ---> ", "Removing intermediate"))),
+                        **ENVIRONMENT_FIELD,
                     )
         except docker.errors.APIError as exc:
             raise BuildError(f"image build failed: {exc}") from exc

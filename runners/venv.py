@@ -192,7 +192,9 @@ class VenvBuilder:
                         "docker (it builds inside the container) or vendor a wheel; ")
             raise BuildError(
                 f"{what} failed (exit {proc.returncode}){hint}: "
-                f"{self.log_tail or '(no output)'}"
+                f"{self.log_tail or '(no output)'}",
+                file=MANIFEST_NAME,
+                field="environment",
             )
 
     def _publish(self, venv: Path, target: Path) -> bool:

@@ -30,11 +30,15 @@ def slow_deposit(root: Path) -> Path:
 
 
 def interrupt_midrun(tmp: Path, args: list[str], ready: str = "agent.log",
-                     wait_s: float = 900.0) -> tuple[int, dict[str, Any], str]:
-    """Start an evaluation, SIGTERM it once the agent runs; (exit code, report, stderr)."""
+                     wait_s: float = 900.0, pids: list[int] | None = None
+                     ) -> tuple[int, dict[str, Any], str]:
+    """Start an evaluation, SIGTERM it once the agent runs; (exit code, report, stderr).
+    ``pids`` receives the qrepro process's pid."""
     deposit, out = slow_deposit(tmp / "deposit"), tmp / "out"
     proc = subprocess.Popen([*qrepro_command(), "evaluate", str(deposit), "--out", str(out),
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if pids is not None:
+        pids.append(proc.pid)
     deadline = time.monotonic() + wait_s
     while not (out / "work" / ready).exists():
         assert proc.poll() is None, proc.communicate()

@@ -11,14 +11,16 @@ from tests.interrupt import interrupt_midrun
 
 def test_sigterm_removes_the_container(tmp_path: Path, docker_client: Any, base_image: str
                                        ) -> None:
-    before = {c.id for c in docker_client.containers.list(all=True,
-                                                          filters={"label": OWNER_LABEL})}
-    code, report, err = interrupt_midrun(tmp_path, ["--runner", "docker"], ready="job.json")
+    import socket
+
+    pids: list[int] = []
+    code, report, err = interrupt_midrun(tmp_path, ["--runner", "docker"], ready="job.json",
+                                         pids=pids)
     assert code == 130, err
     assert report["status"] == "interrupted"
-    after = {c.id for c in docker_client.containers.list(all=True,
-                                                         filters={"label": OWNER_LABEL})}
-    assert after <= before, "a container of the interrupted run is still there"
+    owner = f"{socket.gethostname()}:{pids[0]}"
+    left = docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
+    assert left == [], "a container of the interrupted run is still there"
 
 
 def test_containers_of_a_dead_harness_are_removed_at_the_next_start(
