@@ -20,7 +20,7 @@ from harness.models import CircuitRun, ClaimResult, Comparison, Execution
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
 from harness.stats import compare, metrics
 from harness.stats.chisquare import chi_square_counts
-from harness.stats.correlated_seeds import close_pairs, shares_shots
+from harness.stats.correlated_seeds import correlated_pairs
 from harness.stats.multiple import Method, adjust
 from harness.stats.seed_robustness import seed_check
 from harness.stats.trials import compare_trials
@@ -144,11 +144,7 @@ def evaluate_claim(
         fresh = _circuit_values(claim, run, execution.runs(ref, "fresh"))
     except ComparisonError as exc:
         return _result(claim, "error", exc.one_line())
-    c = manifest.circuit(ref)
-    seeds = [*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])]
-    correlated = bool(close_pairs(seeds, c.shots)) and shares_shots(
-        c.method, c.noise_model is not None
-    )
+    correlated = bool(correlated_pairs(manifest.circuit(ref)))
     return _with(claim, comparison, values, fresh, correlated)
 
 

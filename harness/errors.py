@@ -18,6 +18,7 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     +-- ComparisonError         a claim cannot be compared (unknown metric, missing data)
     +-- RegistryError           a name (runner, metric, format) is not registered
     +-- OutputError             a report cannot be written where --out says
+    +-- Interrupted             Ctrl-C / SIGTERM stopped the evaluation (report status)
 """
 
 from __future__ import annotations
@@ -99,3 +100,7 @@ def not_found(kind: str, name: str, available: list[str] | tuple[str, ...]) -> R
 
 class OutputError(QreproError):
     kind = "output"
+
+
+class Interrupted(QreproError):
+    kind = "interrupted"

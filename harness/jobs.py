@@ -181,7 +181,7 @@ def _circuit_jobs(
     recorded = _job(deposit, m, index, noise)
     jobs = [recorded, *_seeded(recorded, "trial", c.seeds)]
     if fresh and any(cl.source.circuit == c.id and cl.metric != "counts" for cl in m.claims):
-        own = {*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])}
+        own = set(c.deposited_seeds())
         jobs += _seeded(recorded, "fresh", fresh_seeds(c.id, fresh, own, base, c.shots))
     return jobs
 

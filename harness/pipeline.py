@@ -21,7 +21,7 @@ from typing import Literal
 from harness import __version__
 from harness.badges import decide, none_awarded
 from harness.claims import evaluate_claims, flag_discrepancies
-from harness.errors import DepositError, QreproError, RunnerError
+from harness.errors import DepositError, Interrupted, QreproError, RunnerError
 from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
 from harness.intake.validate import validate
@@ -120,8 +120,7 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     except QreproError as exc:
         report = _error_report(exc, state, clock)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the runner has stopped what it started
-        interrupted = QreproError("the evaluation was interrupted before it completed")
-        interrupted.kind = "interrupted"
+        interrupted = Interrupted("the evaluation was interrupted before it completed")
         report = _error_report(interrupted, state, clock, status="interrupted")
         write_reports(report, out_dir, options.formats)
         raise
@@ -190,7 +189,7 @@ def _run(
     )
     findings = (
         *state.findings,
-        *_confinement_findings(runner, execution),
+        *runner.findings(),
         *honesty,
         *_changed_during_run(deposit, state.digest),
         *version_findings(manifest, execution),
@@ -243,24 +242,6 @@ def _execute(
             jobs=options.jobs,
         )
         return runner.execute(job, deposit.root, workdir)
-
-
-def _confinement_findings(runner: Runner, execution: Execution | None) -> tuple[Finding, ...]:
-    """``not-sandboxed`` when the deposit's code ran with the caller's rights, and what the
-    runner itself flags (system packages it did not install, ...)."""
-    if execution is None or runner.sandboxed:
-        return runner.findings()
-    return (
-        *runner.findings(),
-        finding(
-            "not-sandboxed",
-            "warning",
-            f"runner {runner.name}: the deposit's code ran with the caller's rights, not "
-            "sandboxed (scrubbed environment, a copy of the deposit and resource limits "
-            "only); evaluate with --runner docker or --runner bwrap for a deposit you did "
-            "not write",
-        ),
-    )
 
 
 def _changed_during_run(deposit: Deposit, digest: str | None) -> tuple[Finding, ...]:

@@ -93,16 +93,9 @@ def _system_binds() -> list[str]:
     return args
 
 
-def _python_home(venv: Path) -> Path | None:
-    """The installation a venv was made from (``home`` in pyvenv.cfg, minus ``bin``)."""
-    cfg = venv / "pyvenv.cfg"
-    if not cfg.is_file():
-        return None
-    for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "home" and value.strip():
-            return Path(value.strip()).resolve().parent
-    return None
+def _outside_system_dirs(path: Path) -> bool:
+    """Whether ``path`` needs a bind of its own (it is not under /usr, /lib, ...)."""
+    return not any(path == Path(d) or Path(d) in path.parents for d in SYSTEM_DIRS)
 
 
 class BwrapRunner(VenvRunner):
@@ -130,8 +123,8 @@ class BwrapRunner(VenvRunner):
             raise RunnerUnavailable("the bwrap runner has no venv yet: call prepare() first")
         venv = Path(self.record.path)
         binds = ["--ro-bind", str(venv), str(venv)]
-        home = _python_home(venv)
-        if home is not None and not str(home).startswith(("/usr/", "/bin", "/lib")):
+        home = Path(self.record.base_python).resolve().parent.parent  # the venv's base install
+        if _outside_system_dirs(home):
             binds += ["--ro-bind", str(home), str(home)]
         env = scrubbed_env(self.python, f"{WORK_MOUNT}/{HOME_DIR}", f"{WORK_MOUNT}/{TMP_DIR}")
         env["TMPDIR"] = "/tmp"

@@ -172,6 +172,30 @@ def dir_bytes(path: Path, stop_at: int | None = None) -> int:
     return total
 
 
+class Watchdog:
+    """The wall clock and the work-directory cap of one run, checked at each poll; every
+    runner (a host process tree or a container) asks the same question."""
+
+    def __init__(self, wall_s: float, disk: int | None, watch_dir: Path | None) -> None:
+        self.deadline = time.monotonic() + wall_s
+        self.disk = disk
+        self.watch_dir = watch_dir
+        self.timed_out = False
+        self.disk_exceeded = False
+
+    def breached(self) -> bool:
+        """True (and which limit, in the attributes) once the run must be killed."""
+        if time.monotonic() > self.deadline:
+            self.timed_out = True
+        elif (
+            self.watch_dir is not None
+            and self.disk is not None
+            and dir_bytes(self.watch_dir, self.disk) > self.disk
+        ):
+            self.disk_exceeded = True
+        return self.timed_out or self.disk_exceeded
+
+
 def _preexec(limits: ProcessLimits) -> Any:
     def apply() -> None:
         pairs = [
@@ -215,8 +239,7 @@ def run_confined(
         pass_fds=pass_fds,
         preexec_fn=_preexec(limits),
     )
-    timed_out = disk_exceeded = False
-    deadline = time.monotonic() + limits.wall_s
+    watchdog = Watchdog(limits.wall_s, limits.disk, watch_dir)
     try:
         while True:
             try:
@@ -224,15 +247,7 @@ def run_confined(
                 break
             except subprocess.TimeoutExpired:
                 pass
-            if time.monotonic() > deadline:
-                timed_out = True
-            elif (
-                watch_dir is not None
-                and limits.disk is not None
-                and dir_bytes(watch_dir, limits.disk) > limits.disk
-            ):
-                disk_exceeded = True
-            if timed_out or disk_exceeded:
+            if watchdog.breached():
                 os.killpg(proc.pid, signal.SIGKILL)
                 status = proc.wait()
                 break
@@ -241,5 +256,5 @@ def run_confined(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return Outcome(status=status, timed_out=timed_out, disk_exceeded=disk_exceeded,
-                   leftovers_killed=strays)
+    return Outcome(status=status, timed_out=watchdog.timed_out,
+                   disk_exceeded=watchdog.disk_exceeded, leftovers_killed=strays)

@@ -17,7 +17,6 @@ import re
 import socket
 import sys
 import tarfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from harness.errors import AgentError, BuildError, RunnerUnavailable
 from harness.intake.manifest import Environment
 from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner
 from runners.base_image import BASE_REPO, can_bootstrap, resolve_base
-from runners.confine import dir_bytes
+from runners.confine import Watchdog
 from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
 from runners.envspec import AGENT_FILES, EnvSpec, spec_digest, spec_from_environment
 from runners.local import tail
@@ -351,18 +350,14 @@ class DockerRunner(Runner):
         import docker
         import requests
 
-        timed_out = disk_full = False
-        deadline = time.monotonic() + self.sandbox.timeout_s
-        disk = parse_size(self.sandbox.disk)
+        watchdog = Watchdog(self.sandbox.timeout_s, parse_size(self.sandbox.disk), workdir)
         while True:
             try:
                 status = int(container.wait(timeout=POLL_S)["StatusCode"])
                 break
             except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
                 pass
-            timed_out = time.monotonic() > deadline
-            disk_full = not timed_out and dir_bytes(workdir, disk) > disk
-            if timed_out or disk_full:
+            if watchdog.breached():
                 with contextlib.suppress(docker.errors.APIError):  # it may have just exited
                     container.kill()
                 status = 137
@@ -372,12 +367,12 @@ class DockerRunner(Runner):
         write_text(workdir / LOG_FILE, logs)  # never through a link the container planted
         result = container.logs(stdout=True, stderr=False).decode("utf-8", errors="replace")
         container.reload()
-        if timed_out:
+        if watchdog.timed_out:
             raise AgentError(
                 f"the container ran past the {self.sandbox.timeout_s:g} s timeout and was killed",
                 file=str(workdir / LOG_FILE),
             )
-        if disk_full:
+        if watchdog.disk_exceeded:
             raise AgentError(
                 f"the run wrote more than {self.sandbox.disk} into its work directory and "
                 "was killed (raise it with --disk)",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from harness.errors import AgentError, RunnerUnavailable
+from harness.models import Finding, finding
 from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, LOG_FILE, AgentCall, Runner
 from runners.confine import Outcome, ProcessLimits, run_confined
 from runners.untrusted import fresh_dir, read_text
@@ -138,6 +139,18 @@ class LocalRunner(Runner):
 
     def details(self) -> dict[str, Any]:
         return {"confinement": self.confinement()}
+
+    def findings(self) -> tuple[Finding, ...]:
+        """``not-sandboxed`` once the deposit's code has run with the caller's rights."""
+        if self.sandboxed or self.outcome is None:
+            return ()
+        return (finding(
+            "not-sandboxed", "warning",
+            f"runner {self.name}: the deposit's code ran with the caller's rights, not "
+            "sandboxed (scrubbed environment, a copy of the deposit and resource limits "
+            "only); evaluate with --runner docker or --runner bwrap for a deposit you did "
+            "not write",
+        ),)
 
     def confinement(self) -> dict[str, Any]:
         """What the agent was given and what held, for the report."""

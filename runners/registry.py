@@ -24,7 +24,6 @@ from runners.local import LocalRunner
 from runners.sandbox import Sandbox
 from runners.venv import VenvRunner
 
-DEFAULT_RUNNER = "auto"
 NOT_SANDBOXED = (
     "the deposit's code runs with your user's rights, not sandboxed; for a deposit you did "
     "not write use --runner docker or --runner bwrap (install docker.io or bubblewrap)"
@@ -45,11 +44,7 @@ class RunnerOptions:
 
 
 def _venv_kwargs(options: RunnerOptions) -> dict[str, Any]:
-    return {
-        "gpu": options.device == "GPU",
-        "timeout_s": options.sandbox.timeout_s,
-        "limits": options.sandbox.process_limits(),
-    }
+    return {"gpu": options.device == "GPU", "limits": options.sandbox.process_limits()}
 
 
 def _local(options: RunnerOptions, remarks: tuple[str, ...] = ()) -> Runner:

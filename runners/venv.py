@@ -285,7 +285,7 @@ class VenvRunner(LocalRunner):
 
     def findings(self) -> tuple[Finding, ...]:
         if not self.system_packages:
-            return ()
+            return super().findings()
         missing = [p for p in self.system_packages if not debian_package_installed(p)]
         state = (f"of these, {', '.join(missing)} are not installed on this host"
                  if missing else "all are present on this host")
@@ -295,7 +295,7 @@ class VenvRunner(LocalRunner):
             f"({', '.join(self.system_packages)}): {state}; --runner docker installs them "
             "in the image",
             file=MANIFEST_NAME, field="environment.system_packages",
-        ),)
+        ), *super().findings())
 
     def notes(self) -> tuple[str, ...]:
         if self.record is None:

@@ -259,6 +259,10 @@ class Circuit(_Model):
         "(spread / per_seed).",
     )
 
+    def deposited_seeds(self) -> list[int]:
+        """Every seed the deposit ran this circuit with: the trials' and the recorded one."""
+        return [*self.seeds, *([self.seed_simulator] if self.seed_simulator is not None else [])]
+
 
 class Notebook(_Model):
     id: str = Field(pattern=_ID)

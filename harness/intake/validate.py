@@ -20,7 +20,7 @@ from harness.intake.hooks import startup_hook_findings
 from harness.intake.lockfile import check_lock_file
 from harness.intake.manifest import MANIFEST_NAME, FileEntry, Manifest
 from harness.models import Finding, Severity, Validation, finding
-from harness.stats.correlated_seeds import close_pairs, shares_shots
+from harness.stats.correlated_seeds import correlated_pairs
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$")
@@ -251,9 +251,8 @@ def correlated_seed_findings(m: Manifest) -> list[Finding]:
     per-shot method with noise): their spread understates seed-to-seed variance."""
     out: list[Finding] = []
     for i, c in enumerate(m.circuits):
-        seeds = [*c.seeds, *([c.seed_simulator] if c.seed_simulator is not None else [])]
-        pairs = close_pairs(seeds, c.shots) if c.seeds else []
-        if pairs and shares_shots(c.method, c.noise_model is not None):
+        pairs = correlated_pairs(c)
+        if pairs:
             shown = ", ".join(f"{a}/{b}" for a, b in pairs[:5])
             out.append(_finding(
                 "correlated-seeds", "warning",

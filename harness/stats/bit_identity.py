@@ -16,19 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.intake.manifest import MANIFEST_NAME, Manifest
+from harness.intake.versions import canonical_name
 from harness.models import CircuitRun, Execution, Finding, finding
 
 #: versions that decide the random stream for the same seed
 DECIDING_PACKAGES = ("qiskit", "qiskit-aer")
 
 
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
-
-
 def environment_differences(pins: Mapping[str, str], execution: Execution) -> list[str]:
     """Why the replay's environment is not the recorded one (empty: it is)."""
-    ran = {_canonical(k): v for k, v in execution.environment.packages.items()}
+    ran = {canonical_name(k): v for k, v in execution.environment.packages.items()}
     reasons = []
     for name in DECIDING_PACKAGES:
         pinned = pins.get(name)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
+from harness.intake.manifest import Circuit
+
 #: methods that sample noise shot by shot from consecutive seeds
 PER_SHOT_METHODS = frozenset({"automatic", "statevector", "matrix_product_state"})
 
@@ -27,6 +29,13 @@ def close_pairs(seeds: Sequence[int], spacing: int) -> list[tuple[int, int]]:
 def shares_shots(method: str, noisy: bool) -> bool:
     """Whether a circuit's seeds draw shot i from seed + i."""
     return noisy and method in PER_SHOT_METHODS
+
+
+def correlated_pairs(c: Circuit) -> list[tuple[int, int]]:
+    """The repeated-trial seeds of circuit ``c`` that share shots (empty when none do)."""
+    if not c.seeds or not shares_shots(c.method, c.noise_model is not None):
+        return []
+    return close_pairs(c.deposited_seeds(), c.shots)
 
 
 def far_from(candidate: int, others: Iterable[int], spacing: int) -> bool:

@@ -45,8 +45,6 @@ from channel import add_site_dirs, harden, open_result  # noqa: E402
 
 add_site_dirs()
 
-
-
 AGENT_VERSION = "1"
 PACKAGES = (
     "qiskit",
