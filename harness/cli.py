@@ -101,7 +101,7 @@ def _print_report(report: Report, out: Path) -> None:
     sensitive = [c.id for c in report.claims if c.seed_check is not None and c.seed_check.flagged]
     click.echo(
         f"  claims: {verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
-        f"{verdicts.count('error')} error"
+        f"{verdicts.count('inconclusive')} inconclusive, {verdicts.count('error')} error"
         + (f"; seed-sensitive: {', '.join(sensitive)}" if sensitive else "")
     )
     for name in ("report.json", "report.md"):

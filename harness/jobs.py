@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.claims import needs_ideal
+from harness.claims import needs_ideal, wants_fresh
 from harness.errors import DepositError, NoiseModelError
 from harness.intake.archive import Deposit
 from harness.intake.manifest import Circuit, Environment, Manifest
@@ -180,7 +180,7 @@ def _circuit_jobs(
     c = m.circuits[index]
     recorded = _job(deposit, m, index, noise)
     jobs = [recorded, *_seeded(recorded, "trial", c.seeds)]
-    if fresh and any(cl.source.circuit == c.id and cl.metric != "counts" for cl in m.claims):
+    if fresh and wants_fresh(m, c.id):
         own = set(c.deposited_seeds())
         jobs += _seeded(recorded, "fresh", fresh_seeds(c.id, fresh, own, base, c.shots))
     return jobs

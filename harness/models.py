@@ -22,7 +22,7 @@ BADGE_NAMES: dict[BadgeKey, str] = {
     "reproduced": "Results Reproduced",
 }
 Severity = Literal["error", "warning", "info"]
-Verdict = Literal["pass", "fail", "error"]
+Verdict = Literal["pass", "fail", "inconclusive", "error"]
 
 
 class Frozen(BaseModel):
@@ -236,8 +236,42 @@ class SeedCheck(Frozen):
     claimed: float
     percentile: float = Field(description="Share of fresh-seed values below the claim.")
     deposited_n: int
+    deposited_mean: float | None = Field(
+        default=None, description="Mean of the values at the deposited seeds."
+    )
     p_value: float | None = Field(
-        default=None, description="Two-sided Welch t-test: deposited seeds vs fresh seeds."
+        default=None,
+        description="Combined permutation p-value (test npc-location-rank-spread: Fisher "
+        "combination of location, rank and spread components) of the values at the deposited "
+        "seeds vs the fresh-seed values; reports before it held a two-sided Welch t-test.",
+    )
+    test: str | None = Field(
+        default=None, description="The test run: npc-location-rank-spread (none: not tested)."
+    )
+    components: dict[str, float] = Field(
+        default_factory=dict,
+        description="Permutation p-values of the components: location (|Welch t|), rank "
+        "(two-sided Mann-Whitney U) and spread (small deposited/fresh variance is extreme).",
+    )
+    variance_ratio: float | None = Field(
+        default=None,
+        description="Deposited sample variance / fresh sample variance (small: the deposited "
+        "values are unusually alike, as the best of many seeds are).",
+    )
+    power: float | None = Field(
+        default=None,
+        description="Monte Carlo power at this many fresh seeds against a deposit made of the "
+        "best n_d of 4 n_d seeds (normal seed-to-seed distribution).",
+    )
+    fresh_needed: int | None = Field(
+        default=None,
+        description="Smallest number of fresh seeds (of 5, 10, 15, 20, 30, 40, 60, 80) giving "
+        "power >= 0.8 against that selection; none: not even 80.",
+    )
+    outcome: Literal["seed-sensitive", "typical", "inconclusive"] | None = Field(
+        default=None,
+        description="seed-sensitive (flagged); typical (not flagged, power >= 0.8); "
+        "inconclusive (not flagged but underpowered, one deposited seed, or correlated seeds).",
     )
     alpha: float
     flagged: bool = Field(description="seed-sensitive: the deposited seeds are extreme.")
@@ -246,10 +280,16 @@ class SeedCheck(Frozen):
 
 class ClaimResult(Frozen):
     id: str
-    source: str = Field(description="circuit:ID or notebook:ID")
+    kind: str = Field(default="", description="The claim kind (docs/statistics.md).")
+    source: str = Field(
+        description="circuit:ID, notebook:ID, circuits:PATTERNS, or A > B for an order."
+    )
     metric: str
-    verdict: Verdict
-    tolerance: dict[str, Any]
+    verdict: Verdict = Field(
+        description="pass (shown), fail (contradicted), inconclusive (neither: more seeds, "
+        "shots or circuits would decide) or error (not evaluated)."
+    )
+    tolerance: dict[str, Any] | None = None
     comparison: Comparison | None = None
     message: str = ""
     seed_check: SeedCheck | None = None

@@ -21,6 +21,7 @@ from typing import Literal
 from harness import __version__
 from harness.badges import decide, none_awarded
 from harness.claims import evaluate_claims, flag_discrepancies
+from harness.claims.base import result
 from harness.errors import DepositError, Interrupted, QreproError, RunnerError
 from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
@@ -304,7 +305,7 @@ def _granted(
                if identical else ""),
             f"{len(m.noise_models)} noise models deposited and valid",
         ],
-        "reproduced": [f"{len(claims)} claims within tolerance"],
+        "reproduced": [f"every claim passes ({len(claims)} claims)"],
     }
 
 
@@ -320,14 +321,7 @@ def _error_report(
 ) -> Report:
     error = _error_info(exc)
     claims = tuple(
-        ClaimResult(
-            id=c.id,
-            source=":".join(c.source.kind_and_id()),
-            metric=c.metric,
-            verdict="error",
-            tolerance=c.tolerance.model_dump(mode="json"),
-            message=f"not evaluated: {exc.one_line()}",
-        )
+        result(c, "error", f"not evaluated: {exc.one_line()}")
         for c in (state.manifest.claims if state.manifest else ())
     )
     return Report(

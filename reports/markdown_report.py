@@ -58,7 +58,8 @@ def verdict_label(c: ClaimResult) -> str:
 def _claim_row(c: ClaimResult) -> str:
     cmp = c.comparison
     if cmp is None:
-        return f"| {c.id} | {c.source} | {c.metric} | - | - | - | - | **{verdict_label(c)}** |"
+        return (f"| {c.id} | {c.kind} | {c.source} | {c.metric} | - | - | - | - | "
+                f"**{verdict_label(c)}** |")
     stat = cmp.statistic or ""
     if cmp.statistic_value is not None:
         stat += f" = {_num(cmp.statistic_value)}"
@@ -67,7 +68,8 @@ def _claim_row(c: ClaimResult) -> str:
     if cmp.p_value is not None:
         stat += f", p = {_num(cmp.p_value, 3)}"
     return (
-        f"| {c.id} | {c.source} | {c.metric} | {_num(cmp.claimed)} | {_num(cmp.observed)} | "
+        f"| {c.id} | {c.kind} | {c.source} | {c.metric} | {_num(cmp.claimed)} | "
+        f"{_num(cmp.observed)} | "
         f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{verdict_label(c)}** |"
     )
 
@@ -86,8 +88,8 @@ def _claims(claims: Iterable[ClaimResult]) -> list[str]:
     lines = [
         "## Claims",
         "",
-        "| claim | source | metric | claimed | reproduced | difference | test | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "| claim | kind | source | metric | claimed | reproduced | difference | test | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [_claim_row(c) for c in claims]
     lines += ["", *[f"- **{c.id}**: {_cell(c.message)}{_adjusted(c)}" for c in claims], ""]

@@ -140,6 +140,20 @@ def _resample(
     return float(np.mean(values)), float(np.std(values, ddof=1))
 
 
+def shot_noise_sd(
+    counts: Mapping[str, int],
+    metric_fn: Callable[[Mapping[str, int]], float],
+    seed: int = 0,
+    n_boot: int = 500,
+) -> float:
+    """Shot-noise sd of ``metric_fn(counts)``: its sd over multinomial resamples."""
+    keys = [k for k, n in counts.items() if n > 0]
+    if not keys:
+        raise ComparisonError("no shots to estimate the shot noise from")
+    x = np.array([counts[k] for k in keys], dtype=float)
+    return _resample(keys, x, int(x.sum()), metric_fn, n_boot, np.random.default_rng(seed))[1]
+
+
 def compare_scalar_shot_noise(
     observed_counts: Mapping[str, int],
     claimed: float,

@@ -35,6 +35,7 @@ from harness.errors import ComparisonError
 from harness.intake.manifest import AbsoluteTolerance, Spread
 from harness.models import Comparison
 from harness.stats.compare import compare_scalar, error_comparison, fmt, slack
+from harness.stats.outcome import Outcome, equivalence, more_trials, trials_to_decide
 
 N_RESAMPLES = 2000
 Values = Sequence[float] | npt.NDArray[np.floating[Any]]  # per-trial values
@@ -156,9 +157,10 @@ def tost_from_summary(
     t = _tost_pvalues(mean, sd, n, claimed - margin, claimed + margin)
     p = max(t["p_lower"], t["p_upper"])
     power = tost_power(sd, n, margin, alpha)
-    ok = p < alpha
+    t_crit = float(stats.t.ppf(1 - alpha, n - 1))
+    settled = _settle(mean, t["se"], n, t_crit, claimed, margin, alpha)
     return Comparison(
-        verdict="pass" if ok else "fail",
+        verdict=settled.outcome,
         test="tost",
         observed=mean,
         claimed=claimed,
@@ -168,40 +170,66 @@ def tost_from_summary(
         p_value=p,
         alpha=alpha,
         power=power,
-        evidence=_tost_evidence(mean, sd, n, claimed, margin, alpha, p, power, ok),
+        evidence=f"mean {fmt(mean)} (sd {fmt(sd)}, n {n}) vs claimed {fmt(claimed)}: "
+        + _tost_result(margin, alpha, p, power, settled, "TOST"),
         details={
             **t,
             "margin": margin,
             "sd": sd,
             "n": n,
-            "t_critical": float(stats.t.ppf(1 - alpha, n - 1)),
+            "t_critical": t_crit,
+            **settled.details(),
         },
     )
 
 
-def _tost_evidence(
-    mean: float,
-    sd: float,
-    n: int,
-    claimed: float,
-    margin: float,
+_WORD = {"pass": "equivalent", "fail": "contradicted", "inconclusive": "inconclusive"}
+
+
+class _Settled:
+    """The (1 - 2 alpha) interval of an estimate and what it says about claimed +/- m."""
+
+    def __init__(
+        self, low: float, high: float, outcome: Outcome, needed: int | None, level: float
+    ) -> None:
+        self.low, self.high, self.outcome, self.needed, self.level = (
+            low, high, outcome, needed, level)
+
+    def details(self) -> dict[str, Any]:
+        return {"ci_low": self.low, "ci_high": self.high, "ci_level": self.level,
+                "trials_to_decide": self.needed}
+
+
+def _settle(
+    estimate: float, se: float, n: int, t_crit: float, center: float, margin: float,
     alpha: float,
-    p: float,
-    power: float,
-    ok: bool,
+) -> _Settled:
+    low, high = estimate - t_crit * se, estimate + t_crit * se
+    outcome = equivalence(low, high, center, margin)
+    needed = (
+        trials_to_decide(estimate, se, n, (center - margin, center + margin), alpha)
+        if outcome == "inconclusive" else None
+    )
+    return _Settled(low, high, outcome, needed, 1 - 2 * alpha)
+
+
+def _tost_result(
+    margin: float, alpha: float, p: float, power: float, settled: _Settled, label: str
 ) -> str:
-    head = f"mean {fmt(mean)} (sd {fmt(sd)}, n {n}) vs claimed {fmt(claimed)}: "
-    return head + _tost_result(margin, alpha, p, power, ok, "TOST")
-
-
-def _tost_result(margin: float, alpha: float, p: float, power: float, ok: bool, label: str) -> str:
-    within = f"within +/-{fmt(margin)}"
-    if ok:
-        result = f"equivalent {within} ({label} p = {p:.3g} < alpha {alpha:g}"
+    band = f"+/-{fmt(margin)}"
+    interval = f"its {settled.level:.0%} interval [{fmt(settled.low)}, {fmt(settled.high)}]"
+    if settled.outcome == "pass":
+        result = (f"equivalent within {band}: {interval} lies inside the claim {band} "
+                  f"({label} p = {p:.3g} < alpha {alpha:g}")
+    elif settled.outcome == "fail":
+        result = (f"contradicted: {interval} lies entirely outside the claim {band} "
+                  f"({label} p = {p:.3g}")
     else:
-        result = f"equivalence {within} not shown ({label} p = {p:.3g} >= alpha {alpha:g}"
+        result = (f"inconclusive: {interval} reaches past the edge of the claim {band}, so "
+                  f"neither equivalence nor a contradiction is shown ({label} p = {p:.3g}; "
+                  f"{more_trials(settled.needed)}")
     if power < 0.8:
-        return f"{result}; low power: an honest claim passes only {power:.0%} of the time)"
+        return f"{result}; low power at this n: an honest claim passes {power:.0%} of the time)"
     return f"{result}; power {power:.2f})"
 
 
@@ -319,12 +347,13 @@ def tost_welch(
     t = _welch_pvalues(x, y, margin)
     p = max(t["p_lower"], t["p_upper"])
     power = 1.0 if t["se"] == 0 else _tost_power_delta(margin / t["se"], t["df"], alpha)
-    ok = p < alpha
     mean_x, mean_y = float(x.mean()), float(y.mean())
     sd_x, sd_y = float(x.std(ddof=1)), float(y.std(ddof=1))
+    t_crit = float(stats.t.ppf(1 - alpha, t["df"]))
+    settled = _settle(mean_x - mean_y, t["se"], int(x.size), t_crit, 0.0, margin, alpha)
     label = f"Welch TOST, df {t['df']:.1f},"
     return Comparison(
-        verdict="pass" if ok else "fail",
+        verdict=settled.outcome,
         test="tost-welch",
         observed=mean_x,
         claimed=mean_y,
@@ -336,7 +365,7 @@ def tost_welch(
         power=power,
         evidence=f"reproduced mean {fmt(mean_x)} (sd {fmt(sd_x)}, n {x.size}) vs deposited "
         f"mean {fmt(mean_y)} (sd {fmt(sd_y)}, n {y.size}), difference {fmt(mean_x - mean_y)}: "
-        + _tost_result(margin, alpha, p, power, ok, label),
+        + _tost_result(margin, alpha, p, power, settled, label),
         details={
             **t,
             "margin": margin,
@@ -344,7 +373,8 @@ def tost_welch(
             "sd_claimed": sd_y,
             "n_reproduced": int(x.size),
             "n_claimed": int(y.size),
-            "t_critical": float(stats.t.ppf(1 - alpha, t["df"])),
+            "t_critical": t_crit,
+            **settled.details(),
         },
     )
 
@@ -455,11 +485,12 @@ def compare_bootstrap(
         return error_comparison(test, exc.message)
     mean = float(np.mean(values))
     reach = max(abs(low - claimed), abs(high - claimed))
-    ok = reach <= margin + slack(low, high, claimed, margin)  # low >= c - m and high <= c + m
-    verb = "lies within" if ok else "is not within"
+    outcome = equivalence(low, high, claimed, margin)
+    verb = {"pass": "lies inside", "fail": "lies entirely outside",
+            "inconclusive": "reaches past the edge of"}[outcome]
     band = f"[{fmt(claimed - margin)}, {fmt(claimed + margin)}] (claimed +/-{fmt(margin)})"
     return Comparison(
-        verdict="pass" if ok else "fail",
+        verdict=outcome,
         test=test,
         observed=mean,
         claimed=claimed,
@@ -471,8 +502,10 @@ def compare_bootstrap(
         # the CI-inclusion rule is the dual of TOST at alpha = (1 - level) / 2: its power at
         # mu = claimed is approximated by that TOST's power with the sample sd
         power=tost_power(float(np.std(values, ddof=1)), len(values), margin, (1 - level) / 2),
-        evidence=f"mean {fmt(mean)} (n {len(values)}) vs claimed {fmt(claimed)}: its "
-        f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} {band}",
+        evidence=f"mean {fmt(mean)} (n {len(values)}) vs claimed {fmt(claimed)}: "
+        f"{_WORD[outcome]}: its "
+        f"{level:.0%} bootstrap CI [{fmt(low)}, {fmt(high)}] {verb} {band}"
+        + _bootstrap_more(values, claimed, margin, outcome, (1 - level) / 2),
         details={
             "ci_low": low,
             "ci_high": high,
@@ -484,3 +517,16 @@ def compare_bootstrap(
             "margin": margin,
         },
     )
+
+
+def _bootstrap_more(
+    values: Values, claimed: float, margin: float, outcome: Outcome, alpha: float
+) -> str:
+    if outcome != "inconclusive":
+        return ""
+    n = len(values)
+    se = float(np.std(values, ddof=1)) / math.sqrt(n)
+    needed = trials_to_decide(
+        float(np.mean(values)), se, n, (claimed - margin, claimed + margin), alpha
+    )
+    return f"; {more_trials(needed)}"

@@ -45,7 +45,7 @@ def test_welch_tost_matches_statsmodels(margin: float, seed: int) -> None:
     assert c.details["t_lower"] == pytest.approx(t1, abs=1e-8)
     assert c.details["t_upper"] == pytest.approx(t2, abs=1e-8)
     assert c.details["df"] == pytest.approx(df1, abs=1e-8)
-    assert c.verdict == ("pass" if ref_p < 0.05 else "fail")
+    assert (c.verdict == "pass") == (ref_p < 0.05)
     assert c.difference == pytest.approx(x.mean() - y.mean())
 
 
@@ -78,7 +78,9 @@ def test_welch_verdicts_and_evidence() -> None:
     assert ok.verdict == "pass" and "equivalent within +/-0.0300" in ok.evidence
     assert "Welch TOST, df 18.0" in ok.evidence
     off = tost_welch(x, y - 0.05, 0.02)
-    assert off.verdict == "fail" and "not shown" in off.evidence
+    assert off.verdict == "fail" and "contradicted" in off.evidence
+    edge = tost_welch(x, y - 0.02, 0.02)  # the difference sits on the margin
+    assert edge.verdict == "inconclusive"
 
 
 def test_welch_degenerate_inputs() -> None:
@@ -152,10 +154,12 @@ def test_compare_bootstrap_inclusion_rule() -> None:
     assert (ok.verdict, ok.test, ok.alpha) == ("pass", "bootstrap-ci", 0.05)
     assert ok.statistic_value == pytest.approx(half)
     assert ok.details["ci_low"] == low and ok.details["method"] == "BCa"
-    assert "90% bootstrap CI" in ok.evidence and "lies within" in ok.evidence
-    fail = compare_bootstrap(x, claimed, half * 0.99)
-    assert fail.verdict == "fail" and "is not within" in fail.evidence
-    assert compare_bootstrap(x, high, half).verdict == "fail"  # CI sticks out below
+    assert "90% bootstrap CI" in ok.evidence and "equivalent: its" in ok.evidence
+    short = compare_bootstrap(x, claimed, half * 0.99)
+    assert short.verdict == "inconclusive" and "reaches past the edge" in short.evidence
+    assert compare_bootstrap(x, high, half).verdict == "inconclusive"  # CI sticks out below
+    far = compare_bootstrap(x, high + 3 * half, half)
+    assert far.verdict == "fail" and "lies entirely outside" in far.evidence
 
 
 def test_compare_bootstrap_errors() -> None:

@@ -1,0 +1,58 @@
+"""quantum-volume: "QV 16" from width-4 model circuits, by the criterion of Cross et al.
+
+``value`` is the claimed volume 2^m; ``source.circuits`` the model circuits, each measuring
+m bits; ``metric`` heavy_output_probability. Decided by harness.stats.quantum_volume."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from harness.claims.base import ClaimKind, Evidence, Shape, expand, result
+from harness.claims.kinds.aggregate import check_group
+from harness.claims.values import NotRun, circuit_run
+from harness.errors import ComparisonError
+from harness.intake.manifest import Claim
+from harness.models import ClaimResult
+from harness.stats import metrics
+from harness.stats.quantum_volume import qv_criterion, width_of
+
+
+class QuantumVolume(ClaimKind):
+    name = "quantum-volume"
+    summary = "the heavy-output criterion of Cross et al. 2019 for a claimed quantum volume"
+    tolerances: ClassVar[tuple[str, ...]] = ()
+    tolerance_required = False
+
+    def check_sources(self, shape: Shape) -> None:
+        check_group(shape, notebook_allowed=False)
+
+    def check_more(self, shape: Shape) -> None:
+        c = shape.claim
+        if c.metric != "heavy_output_probability":
+            shape.fail("a quantum-volume claim has metric heavy_output_probability", "metric")
+        assert c.value is not None
+        if width_of(c.value) is None:
+            shape.fail(f"a quantum volume is a power of two >= 2, not {c.value:g}", "value")
+
+    def fresh_seeds_apply(self, claim: Claim) -> bool:
+        return False
+
+    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        assert claim.source is not None and claim.source.circuits is not None
+        assert claim.value is not None
+        width = width_of(claim.value)
+        hops: list[float] = []
+        try:
+            for ref in expand(claim.source.circuits, ev.manifest):
+                run = circuit_run(ref, ev)
+                bits = len(next(iter(run.ideal or {"": 0})))
+                if bits != width:
+                    return result(claim, "fail", f"circuit '{ref}' measures {bits} bits; QV "
+                                  f"{claim.value:g} needs width-{width} circuits")
+                hops.append(metrics.bind_metric(claim.metric, run.ideal)(run.counts))
+        except NotRun as exc:
+            return result(claim, "error", str(exc))
+        except ComparisonError as exc:
+            return result(claim, "error", exc.one_line())
+        comparison = qv_criterion(hops, claim.value)
+        return result(claim, comparison.verdict, comparison.evidence, comparison)

@@ -1,0 +1,61 @@
+"""scalar: one number from one run of a circuit (no seeds list), e.g. a Hellinger fidelity.
+
+Decided by |reproduced - claimed| against an absolute or relative tolerance (test
+``threshold``), or by a z-test allowing for shot noise on both sides (tolerance
+``shot-noise``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from harness.claims.base import CIRCUIT_METRICS, ClaimKind, Evidence, Shape, result
+from harness.claims.seed_checked import with_seed_check
+from harness.claims.values import NotRun, circuit_run, circuit_values
+from harness.errors import ComparisonError
+from harness.intake.manifest import Claim, ShotNoiseTolerance
+from harness.models import ClaimResult, Comparison
+from harness.stats import compare, metrics
+
+
+class Scalar(ClaimKind):
+    name = "scalar"
+    summary = "one number computed from the counts of one circuit run"
+    tolerances: ClassVar[tuple[str, ...]] = ("absolute", "relative", "shot-noise")
+    tests: ClassVar[tuple[str, ...]] = ("auto", "threshold")
+
+    def check_more(self, shape: Shape) -> None:
+        c = shape.claim
+        assert c.source is not None
+        if c.source.circuit is None or c.metric not in CIRCUIT_METRICS:
+            shape.fail(f"a scalar claim is a circuit metric ({', '.join(CIRCUIT_METRICS)}); "
+                       "a notebook's metric is a trials claim", "metric")
+        if shape.manifest.circuit(c.source.circuit).seeds:
+            shape.fail("the circuit has seeds: its claim is a trials claim", "kind")
+
+    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        assert claim.source is not None and claim.source.circuit is not None
+        ref = claim.source.circuit
+        try:
+            run = circuit_run(ref, ev)
+            assert ev.execution is not None and claim.value is not None
+            metric_of = metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)
+            comparison = _compare(claim, metric_of, run.counts, ev)
+            fresh = circuit_values(claim, run, ev.execution.runs(ref, "fresh"))
+            value = metric_of(run.counts)
+        except (NotRun, ComparisonError) as exc:
+            return result(claim, "error", exc.one_line() if isinstance(exc, ComparisonError)
+                          else str(exc))
+        return with_seed_check(claim, comparison, [value], fresh)
+
+
+def _compare(
+    claim: Claim, metric_of: metrics.CountsMetric, counts: dict[str, int], ev: Evidence
+) -> Comparison:
+    assert claim.value is not None and claim.tolerance is not None and claim.source is not None
+    if isinstance(claim.tolerance, ShotNoiseTolerance):
+        assert claim.source.circuit is not None
+        shots = ev.manifest.circuit(claim.source.circuit).shots
+        return compare.compare_scalar_shot_noise(
+            counts, claim.value, metric_of, shots, alpha=claim.tolerance.alpha, seed=ev.seed
+        )
+    return compare.compare_scalar(metric_of(counts), claim.value, claim.tolerance)

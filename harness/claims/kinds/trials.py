@@ -1,0 +1,55 @@
+"""trials: a value over seeds, e.g. "test accuracy 0.95 +/- 0.02 over 5 seeds".
+
+The source is a notebook (one run per seed) or a circuit with ``seeds``. Decided by an
+equivalence test of the true mean against claimed +/- tolerance: paired per seed when
+per-seed values are deposited, one-sample TOST otherwise, Welch's two-sample TOST
+(``tost-welch``) or a bootstrap CI (``bootstrap-ci``) on request. Pass, fail or
+inconclusive (harness.stats.outcome)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from harness.claims.base import ClaimKind, Evidence, Shape, result
+from harness.claims.seed_checked import margin, with_seed_check
+from harness.claims.values import NotRun, sample
+from harness.errors import ComparisonError
+from harness.intake.manifest import Claim
+from harness.models import ClaimResult
+from harness.notebook_runs import MissingMetric
+from harness.stats.trials import compare_trials
+
+
+class Trials(ClaimKind):
+    name = "trials"
+    summary = "a mean over the seeds of a notebook or of a circuit with seeds"
+    tests: ClassVar[tuple[str, ...]] = ("auto", "tost", "tost-welch", "bootstrap-ci")
+
+    def check_more(self, shape: Shape) -> None:
+        c, m = shape.claim, shape.manifest
+        assert c.source is not None
+        if c.metric == "counts":
+            shape.fail("a counts claim is of kind counts", "kind")
+        if c.source.circuit is not None and not m.circuit(c.source.circuit).seeds:
+            shape.fail("a trials claim on a circuit needs the circuit's seeds (its "
+                       "`seeds` list); one run is a scalar claim", "source.circuit")
+        if c.test in ("tost", "tost-welch", "bootstrap-ci") and (
+            c.spread is None and not c.per_seed
+        ):
+            shape.fail(f"test '{c.test}' needs a spread or per-seed values", "test")
+        if c.test == "tost-welch" and not c.per_seed:
+            shape.fail("test 'tost-welch' needs per-seed values", "per_seed")
+
+    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        assert claim.source is not None and claim.value is not None
+        try:
+            got = sample(claim, claim.source, ev)
+            comparison = compare_trials(got.values, claim.value, margin(claim), claim.per_seed,
+                                        claim.step, test=claim.test)
+        except NotRun as exc:
+            return result(claim, "error", str(exc))
+        except MissingMetric as exc:
+            return result(claim, "fail", str(exc))
+        except ComparisonError as exc:
+            return result(claim, "error", exc.one_line())
+        return with_seed_check(claim, comparison, got.values, got.fresh, got.correlated)

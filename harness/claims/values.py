@@ -1,0 +1,99 @@
+"""The numbers a claim is decided on, gathered from the runs of its sources."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness.claims.base import Evidence
+from harness.intake.manifest import Claim, Source
+from harness.models import CircuitRun
+from harness.notebook_runs import MissingMetric, metric_values, seed_runs
+from harness.stats import metrics
+from harness.stats.compare import shot_noise_sd
+from harness.stats.correlated_seeds import correlated_pairs
+
+
+class NotRun(Exception):
+    """A source the claim needs did not run (the claim's verdict is error)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One source's values: one per seed the deposit ran (trials), or the single run."""
+
+    values: list[float]
+    seeds: list[int]
+    fresh: list[float] = field(default_factory=list)
+    #: the deposited seeds share shots (harness.stats.correlated_seeds)
+    correlated: bool = False
+    #: for a single run: the shot-noise sd of the metric (multinomial resampling)
+    shot_se: float | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def mean_and_se(self) -> tuple[float, float, float]:
+        """(mean, standard error, degrees of freedom); one run: its shot noise, df inf."""
+        x = np.asarray(self.values, dtype=float)
+        if x.size >= 2:
+            return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)), float(x.size - 1)
+        return float(x[0]), float(self.shot_se or 0.0), math.inf
+
+
+def circuit_run(ref: str, ev: Evidence) -> CircuitRun:
+    run = ev.execution.run(ref) if ev.execution is not None else None
+    if run is None or not run.ok:
+        raise NotRun(
+            f"circuit '{ref}' did not run: {run.error}" if run is not None and run.error
+            else f"circuit '{ref}' was not run (nothing was executed: see the error above)"
+        )
+    return run
+
+
+def circuit_values(claim: Claim, recorded: CircuitRun, runs: list[CircuitRun]) -> list[float]:
+    """The claim's metric for each run (the ideal distribution is the recorded run's)."""
+    metric_of = metrics.bind_metric(claim.metric, recorded.ideal, claim.outcomes)
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise NotRun(f"run {failed[0].id} failed: {failed[0].error}")
+    return [metric_of(r.counts) for r in runs]
+
+
+def sample(claim: Claim, source: Source, ev: Evidence, shot_se: bool = False) -> Sample:
+    """The values of ``claim.metric`` from one circuit or notebook. Raises NotRun, or
+    MissingMetric when a notebook run lacks the metric."""
+    kind, ref = source.kind_and_id()
+    if kind == "notebook":
+        return _notebook_sample(claim, ref, ev)
+    assert ev.execution is not None  # circuit_run raised otherwise
+    run = circuit_run(ref, ev)
+    trials = ev.execution.runs(ref, "trial")
+    fresh = circuit_values(claim, run, ev.execution.runs(ref, "fresh"))
+    circuit = ev.manifest.circuit(ref)
+    if trials:
+        return Sample(circuit_values(claim, run, trials), [t.seed_simulator or 0 for t in trials],
+                      fresh, bool(correlated_pairs(circuit)))
+    metric_of = metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)
+    se = shot_noise_sd(run.counts, metric_of, seed=ev.seed) if shot_se else None
+    return Sample([metric_of(run.counts)], [run.seed_simulator or 0], fresh, shot_se=se)
+
+
+def _notebook_sample(claim: Claim, ref: str, ev: Evidence) -> Sample:
+    runs = seed_runs(ev.execution.notebooks, ref) if ev.execution is not None else []
+    failed = [r for r in runs if not r.ok]
+    if not runs or failed:
+        raise NotRun(
+            f"notebook '{ref}' did not run: seed {failed[0].seed}: {failed[0].error}" if failed
+            else f"notebook '{ref}' was not run (nothing was executed: see the error above)"
+        )
+    assert ev.execution is not None and claim.name is not None
+    values = metric_values(ev.execution.notebooks, ref, claim.name)
+    try:
+        fresh = metric_values(ev.execution.notebooks, ref, claim.name, fresh=True)
+    except MissingMetric:
+        fresh = []
+    return Sample(values, [r.seed for r in runs], fresh)

@@ -1,0 +1,202 @@
+"""Claim kinds: the manifest shapes they accept (errors name the field) and their verdicts
+through the whole pipeline (FakeRunner)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.claims.registry import KINDS
+from harness.errors import ManifestError
+from harness.intake.manifest import parse_manifest
+from harness.models import CircuitJob, CircuitRun, NotebookJob, NotebookRun
+from harness.pipeline import Options, evaluate
+from runners.fake import FakeRunner
+from tests.conftest import BASE_FILES, base_manifest
+
+OPTIONS = Options(today=dt.date(2026, 11, 22))
+IDEAL4 = {f"{i:04b}": (0.12 if i < 8 else 0.005) for i in range(16)}  # heavy: 0000..0111
+
+
+def with_claims(*claims: dict[str, Any], circuits: list[dict[str, Any]] | None = None,
+                notebooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    m = base_manifest()
+    if circuits is not None:
+        m["circuits"] = circuits
+    if notebooks is not None:
+        m["notebooks"] = notebooks
+    m["claims"] = list(claims)
+    return m
+
+
+def qv_circuits(n: int) -> list[dict[str, Any]]:
+    return [{"id": f"qv4_{i:03d}", "file": "circuits/ghz3.qasm", "shots": 1000,
+             "seed_simulator": 100 + i} for i in range(n)]
+
+
+NOTEBOOKS = [{"id": "quantum", "path": "nb.ipynb", "seeds": [1, 2, 3, 4, 5]},
+             {"id": "classical", "path": "nb.ipynb", "seeds": [1, 2, 3, 4, 5]}]
+NB_METRIC = {"metric": "notebook_metric", "name": "accuracy"}
+
+
+def test_every_kind_is_registered_under_its_name() -> None:
+    assert set(KINDS) == {"scalar", "counts", "trials", "aggregate", "one-sided",
+                          "comparative", "quantum-volume"}
+    assert all(k.name == name and k.summary for name, k in KINDS.items())
+
+
+def test_kind_is_inferred_when_not_stated() -> None:
+    m = parse_manifest(base_manifest())
+    assert [c.kind for c in m.claims] == ["scalar", "counts"]
+
+
+GOOD = [
+    {"id": "mean-hop", "kind": "aggregate", "source": {"circuits": ["qv4_*"]},
+     "metric": "heavy_output_probability", "statistic": "mean", "value": 0.7,
+     "tolerance": {"kind": "absolute", "value": 0.02}},
+    {"id": "qv", "kind": "quantum-volume", "source": {"circuits": ["qv4_*"]},
+     "metric": "heavy_output_probability", "value": 16},
+    {"id": "beats", "kind": "comparative", **NB_METRIC,
+     "order": [{"notebook": "quantum"}, {"notebook": "classical"}]},
+    {"id": "at-least", "kind": "one-sided", "source": {"notebook": "quantum"}, **NB_METRIC,
+     "direction": "at_least", "value": 0.9, "tolerance": {"kind": "absolute", "value": 0.01}},
+]
+
+
+def test_new_kinds_parse() -> None:
+    m = parse_manifest(with_claims(*GOOD, circuits=qv_circuits(3), notebooks=NOTEBOOKS))
+    assert [c.kind for c in m.claims] == ["aggregate", "quantum-volume", "comparative",
+                                          "one-sided"]
+
+
+@pytest.mark.parametrize(("index", "change", "field", "words"), [
+    (0, {"statistic": None}, "claims[0].statistic", "needs a statistic"),
+    (0, {"source": {"circuits": ["nomatch*"]}}, "claims[0].source.circuits[0]", "no circuit"),
+    (0, {"above": 0.5}, "claims[0].above", "fraction_above"),
+    (0, {"direction": "at_least"}, "claims[0].direction", "does not apply"),
+    (1, {"value": 12}, "claims[1].value", "power of two"),
+    (1, {"metric": "hellinger_fidelity"}, "claims[1].metric", "heavy_output"),
+    (1, {"tolerance": {"kind": "absolute", "value": 0.1}}, "claims[1].tolerance", "none"),
+    (2, {"order": [{"notebook": "quantum"}, {"notebook": "quantum"}]}, "claims[2].order",
+     "twice"),
+    (2, {"order": [{"notebook": "quantum"}, {"notebook": "nope"}]},
+     "claims[2].order[1].notebook", "unknown notebook"),
+    (2, {"source": {"notebook": "quantum"}}, "claims[2].source", "in `order`"),
+    (3, {"direction": None}, "claims[3].direction", "at_least or at_most"),
+    (3, {"source": {"circuits": ["qv4_*"]}}, "claims[3].source.circuits", "one source"),
+])
+def test_shape_errors_name_the_field(index: int, change: dict[str, Any], field: str,
+                                     words: str) -> None:
+    claims = [dict(c) for c in GOOD]
+    claims[index].update(change)
+    claims[index] = {k: v for k, v in claims[index].items() if v is not None}
+    with pytest.raises(ManifestError) as err:
+        parse_manifest(with_claims(*claims, circuits=qv_circuits(3), notebooks=NOTEBOOKS))
+    assert err.value.field == field and words in err.value.message
+
+
+def test_threshold_is_not_a_trials_test() -> None:
+    claim = {"id": "acc", "source": {"notebook": "quantum"}, **NB_METRIC, "value": 0.9,
+             "tolerance": {"kind": "absolute", "value": 0.05}, "test": "threshold"}
+    with pytest.raises(ManifestError, match="does not apply to a trials claim"):
+        parse_manifest(with_claims(claim, notebooks=NOTEBOOKS))
+
+
+# --- through the pipeline -------------------------------------------------------------
+
+
+def hop_runner(hop_of: Callable[[int], float]) -> FakeRunner:
+    """Circuit i gives heavy-output probability hop_of(i) (1000 shots)."""
+    def handler(job: CircuitJob) -> CircuitRun:
+        i = int(job.circuit.split("_")[1])
+        heavy = round(1000 * hop_of(i))
+        counts = {"0000": heavy, "1111": 1000 - heavy}
+        return CircuitRun(id=job.id, ok=True, counts=counts, ideal=IDEAL4,
+                          seed_simulator=job.seed_simulator, method="statevector",
+                          device="CPU", shots=1000)
+    return FakeRunner(handler)
+
+
+def qv_deposit(make_deposit: Callable[..., Path], value: float = 0.7) -> Path:
+    claims = [dict(GOOD[0], value=value), GOOD[1]]
+    return make_deposit(with_claims(*claims, circuits=qv_circuits(100)), BASE_FILES)
+
+
+def test_qv_mean_reproduced_and_volume_denied(make_deposit: Callable[..., Path],
+                                              tmp_path: Path) -> None:
+    """Mean HOP about 0.70 over 100 circuits: the mean is reproduced, the two-sigma bound
+    0.70 - 2 * 0.046 = 0.61 is below 2/3, so QV 16 is not."""
+    runner = hop_runner(lambda i: 0.65 + 0.1 * ((i * 37) % 100) / 100)
+    report = evaluate(qv_deposit(make_deposit), tmp_path / "out", runner, OPTIONS)
+    mean, qv = report.claims
+    assert (mean.kind, mean.verdict) == ("aggregate", "pass")
+    assert mean.comparison is not None and mean.comparison.details["n"] == 100
+    assert (qv.kind, qv.verdict) == ("quantum-volume", "fail")
+    assert qv.comparison is not None and qv.comparison.details["bound"] < 2 / 3
+    assert f"{qv.comparison.details['bound']:.4f}" in qv.message
+    assert not report.badges.reproduced
+    assert any("claim qv" in r and "bound" in r for r in report.badges.reasons["reproduced"])
+
+
+def test_qv_met_when_heavy_outputs_dominate(make_deposit: Callable[..., Path],
+                                            tmp_path: Path) -> None:
+    runner = hop_runner(lambda i: 0.80 + 0.05 * ((i * 37) % 100) / 100)
+    report = evaluate(qv_deposit(make_deposit, 0.825), tmp_path / "out", runner, OPTIONS)
+    assert [c.verdict for c in report.claims] == ["pass", "pass"]
+
+
+def nb_runner(table: dict[str, dict[int, float]]) -> FakeRunner:
+    def handler(job: NotebookJob) -> NotebookRun:
+        return NotebookRun(id=job.id, run=job.run, seed=job.seed, ok=True,
+                           metrics={"accuracy": table[job.id].get(job.seed, 0.5)})
+    return FakeRunner(lambda job: CircuitRun(id=job.id, ok=False, error="unused"),
+                      notebook_handler=handler)
+
+
+QUANTUM = {1: 0.92, 2: 0.94, 3: 0.93, 4: 0.95, 5: 0.92}
+CLASSICAL = {1: 0.86, 2: 0.88, 3: 0.85, 4: 0.87, 5: 0.86}
+
+
+def nb_deposit(make_deposit: Callable[..., Path], *claims: dict[str, Any]) -> Path:
+    return make_deposit(with_claims(*claims, circuits=[], notebooks=NOTEBOOKS),
+                        {**BASE_FILES, "nb.ipynb": "{}"})
+
+
+@pytest.mark.parametrize(("order", "verdict"), [
+    (["quantum", "classical"], "pass"), (["classical", "quantum"], "fail")])
+def test_comparative_claim_paired_by_seed(make_deposit: Callable[..., Path], tmp_path: Path,
+                                          order: list[str], verdict: str) -> None:
+    claim = dict(GOOD[2], order=[{"notebook": o} for o in order])
+    report = evaluate(nb_deposit(make_deposit, claim), tmp_path / "out",
+                      nb_runner({"quantum": QUANTUM, "classical": CLASSICAL}), OPTIONS)
+    c = report.claims[0]
+    assert c.verdict == verdict and c.source == " > ".join(f"notebook:{o}" for o in order)
+    assert "paired over 5 seeds" in c.message
+    assert report.badges.reproduced == (verdict == "pass")
+
+
+@pytest.mark.parametrize(("value", "verdict"), [(0.90, "pass"), (0.97, "fail"),
+                                                (0.935, "inconclusive")])
+def test_one_sided_claim(make_deposit: Callable[..., Path], tmp_path: Path, value: float,
+                         verdict: str) -> None:
+    claim = dict(GOOD[3], value=value, tolerance={"kind": "absolute", "value": 0.0})
+    report = evaluate(nb_deposit(make_deposit, claim), tmp_path / "out",
+                      nb_runner({"quantum": QUANTUM, "classical": CLASSICAL}), OPTIONS)
+    assert report.claims[0].verdict == verdict
+    assert report.badges.reproduced == (verdict == "pass")
+
+
+def test_aggregate_over_notebook_seeds(make_deposit: Callable[..., Path], tmp_path: Path
+                                       ) -> None:
+    claim = {"id": "frac", "kind": "aggregate", "source": {"notebook": "quantum"}, **NB_METRIC,
+             "statistic": "fraction_above", "above": 0.93, "value": 0.4,
+             "tolerance": {"kind": "absolute", "value": 0.5}}
+    report = evaluate(nb_deposit(make_deposit, claim), tmp_path / "out",
+                      nb_runner({"quantum": QUANTUM, "classical": CLASSICAL}), OPTIONS)
+    c = report.claims[0]
+    assert c.comparison is not None and c.comparison.observed == pytest.approx(0.4)
+    assert "over 5 seeds" in c.message
