@@ -322,6 +322,36 @@ def compare_trials(
     return one.model_copy(update={"evidence": "one trial: " + one.evidence})
 
 
+def one_effective_trial(
+    values: Values, fresh: Values, claimed: float, margin: float, why: str,
+    alpha: float = 0.05,
+) -> Comparison:
+    """The mean of correlated trials as one trial, its se the sd of independent (fresh-seed)
+    trials: interval mean +/- t(1 - alpha, K - 1) * sd_fresh, decided like TOST."""
+    mean = float(np.mean(values))
+    sd = float(np.std(fresh, ddof=1))
+    k = len(fresh)
+    settled = _settle(mean, sd, 1, float(stats.t.ppf(1 - alpha, k - 1)), claimed, margin,
+                      alpha)
+    t = _t_pvalues(mean, sd, k - 1, claimed - margin, claimed + margin)
+    word = {"pass": "equivalent", "fail": "contradicted", "inconclusive": "inconclusive "
+            "(deposit seeds more than `shots` apart to decide)"}[settled.outcome]
+    return Comparison(
+        verdict=settled.outcome,
+        test="tost-one-trial",
+        observed=mean,
+        claimed=claimed,
+        difference=mean - claimed,
+        p_value=max(t["p_lower"], t["p_upper"]),
+        alpha=alpha,
+        evidence=f"{why}; with the sd {fmt(sd)} of {k} fresh seeds as its se, the "
+        f"{settled.level:.0%} interval [{fmt(settled.low)}, {fmt(settled.high)}] vs the claim "
+        f"{fmt(claimed)} +/-{fmt(margin)}: {word}",
+        details={**t, "margin": margin, "sd_fresh": sd, "fresh_n": k, **settled.details(),
+                 "trials_to_decide": None},
+    )
+
+
 # --- two samples: Welch TOST ----------------------------------------------------------
 
 

@@ -115,7 +115,8 @@ def hop_runner(hop_of: Callable[[int], float]) -> FakeRunner:
         i = int(job.circuit.split("_")[1])
         heavy = round(1000 * hop_of(i))
         counts = {"0000": heavy, "1111": 1000 - heavy}
-        return CircuitRun(id=job.id, ok=True, counts=counts, ideal=IDEAL4,
+        return CircuitRun(id=job.id, circuit=job.circuit, role=job.role, ok=True,
+                          counts=counts, ideal=IDEAL4,
                           seed_simulator=job.seed_simulator, method="statevector",
                           device="CPU", shots=1000)
     return FakeRunner(handler)
@@ -200,3 +201,34 @@ def test_aggregate_over_notebook_seeds(make_deposit: Callable[..., Path], tmp_pa
     c = report.claims[0]
     assert c.comparison is not None and c.comparison.observed == pytest.approx(0.4)
     assert "over 5 seeds" in c.message
+
+
+def test_correlated_trial_seeds_are_one_trial(make_deposit: Callable[..., Path],
+                                              tmp_path: Path) -> None:
+    """Seeds 11..15 under a noisy statevector share shots: their near-identical values are
+    no seed-to-seed variance. Without fresh seeds the claim is inconclusive; with them the
+    fresh seeds' sd is the variance of the one effective trial."""
+    m = base_manifest()
+    m["circuits"][0]["seeds"] = [11, 12, 13, 14, 15]
+    m["claims"] = [{"id": "fid", "source": {"circuit": "ghz3"}, "metric": "success_probability",
+                    "outcomes": ["000", "111"], "value": 0.95,
+                    "spread": {"kind": "sd", "value": 0.001, "n": 5},
+                    "tolerance": {"kind": "absolute", "value": 0.03}}]
+
+    def handler(job: CircuitJob) -> CircuitRun:
+        seed = job.seed_simulator or 0
+        good = round(1000 * (0.951 + 0.0002 * (seed - 11) if seed < 100
+                             else 0.93 + 0.01 * (seed % 7)))
+        return CircuitRun(id=job.id, circuit=job.circuit, role=job.role, ok=True,
+                          counts={"000": good, "010": 1000 - good},
+                          ideal={"000": 0.5, "111": 0.5}, seed_simulator=seed,
+                          method="statevector", device="CPU", shots=1000)
+    deposit = make_deposit(m, BASE_FILES)
+    alone = evaluate(deposit, tmp_path / "a", FakeRunner(handler), OPTIONS).claims[0]
+    assert alone.verdict == "inconclusive" and "share shots" in alone.message
+    assert "--fresh-seeds" in alone.message
+    fresh = evaluate(deposit, tmp_path / "b", FakeRunner(handler),
+                     Options(today=OPTIONS.today, fresh_seeds=8)).claims[0]
+    assert fresh.comparison is not None and fresh.comparison.test == "tost-one-trial"
+    assert fresh.comparison.details["fresh_n"] == 8
+    assert fresh.seed_check is not None and not fresh.seed_check.flagged

@@ -12,12 +12,12 @@ from typing import ClassVar
 
 from harness.claims.base import ClaimKind, Evidence, Shape, result
 from harness.claims.seed_checked import margin, with_seed_check
-from harness.claims.values import NotRun, sample
+from harness.claims.values import NotRun, Sample, sample
 from harness.errors import ComparisonError
 from harness.intake.manifest import Claim
-from harness.models import ClaimResult
+from harness.models import ClaimResult, Comparison
 from harness.notebook_runs import MissingMetric
-from harness.stats.trials import compare_trials
+from harness.stats.trials import compare_trials, one_effective_trial
 
 
 class Trials(ClaimKind):
@@ -46,6 +46,8 @@ class Trials(ClaimKind):
             got = sample(claim, claim.source, ev)
             comparison = compare_trials(got.values, claim.value, margin(claim), claim.per_seed,
                                         claim.step, test=claim.test)
+            if got.correlated and comparison.test != "exact":
+                comparison = _shared_shots(claim, got, comparison)
         except NotRun as exc:
             return result(claim, "error", str(exc))
         except MissingMetric as exc:
@@ -53,3 +55,20 @@ class Trials(ClaimKind):
         except ComparisonError as exc:
             return result(claim, "error", exc.one_line())
         return with_seed_check(claim, comparison, got.values, got.fresh, got.correlated)
+
+
+def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
+    """Seeds that share shots (harness.stats.correlated_seeds) are one trial, not n: their
+    spread is no seed-to-seed variance. With fresh seeds, their sd is the variance of that
+    one trial; without, the claim cannot be decided from these runs."""
+    assert claim.value is not None
+    why = ("the deposited seeds share shots (correlated-seeds): their values count as one "
+           "trial, not " + str(got.n))
+    if len(got.fresh) >= 2:
+        return one_effective_trial(got.values, got.fresh, claim.value, margin(claim), why)
+    return tested.model_copy(update={
+        "verdict": "inconclusive" if tested.verdict != "error" else "error",
+        "evidence": f"inconclusive: {why}, and their spread understates the seed-to-seed "
+        "variance; rerun with --fresh-seeds 10 (or deposit seeds more than `shots` apart) "
+        f"for a valid variance. As tested without that correction: {tested.evidence}",
+    })
