@@ -8,7 +8,9 @@ with each other, or the claim says two things at once:
 * ``spread-mismatch``: the stated sd / se, or its ``n``, does not match ``per_seed``;
 * ``tolerance-below-step``: an absolute tolerance smaller than the metric's ``step`` (an
   accuracy on 39 test points moves in steps of 1/39): a margin below one step is met only
-  by an exact match, whatever the seeds.
+  by an exact match, whatever the seeds;
+* ``step-mismatch``: a per-seed value that is not a whole number of steps (to the precision
+  deposited): the step does not match the test set (0.85 is no accuracy on 39 points).
 
 Warnings, naming the claim's field; none denies a badge by itself.
 """
@@ -20,6 +22,7 @@ import statistics
 
 from harness.intake.manifest import MANIFEST_NAME, AbsoluteTolerance, Claim, Manifest
 from harness.models import Finding, finding
+from harness.stats.trials import deposited_precision
 
 #: relative disagreement tolerated between a stated number and the one computed from
 #: per_seed values rounded to the deposit's precision
@@ -29,6 +32,12 @@ ABS = 5e-4
 
 def _differs(stated: float, computed: float) -> bool:
     return abs(stated - computed) > ABS + REL * abs(computed)
+
+
+def _on_grid(value: float, step: float) -> bool:
+    """Is ``value`` k * step for a whole k, to the precision the deposit wrote it with?"""
+    k = round(value / step)
+    return abs(value - k * step) <= deposited_precision(value) + 1e-9 * max(1.0, abs(value))
 
 
 def _claim_findings(c: Claim, where: str) -> list[Finding]:
@@ -56,6 +65,14 @@ def _claim_findings(c: Claim, where: str) -> list[Finding]:
                 f"claim {c.id}: spread {c.spread.kind} {c.spread.value:g} does not match the "
                 f"{c.spread.kind} {expected:.4g} of its per-seed values (sd with n - 1)",
                 file=MANIFEST_NAME, field=f"{where}.spread.value"))
+    off = [v for v in values if c.step is not None and not _on_grid(v, c.step)]
+    if off:
+        assert c.step is not None
+        out.append(finding(
+            "step-mismatch", "warning",
+            f"claim {c.id}: per-seed value {off[0]:g} is not a whole number of steps "
+            f"{c.step:g} (1/{1 / c.step:.4g}); the step does not match the test set size",
+            file=MANIFEST_NAME, field=f"{where}.step"))
     tol = c.tolerance
     if c.step is not None and isinstance(tol, AbsoluteTolerance) and 0 < tol.value < c.step:
         out.append(finding(

@@ -23,7 +23,7 @@ VALUES = [0.90, 0.92, 0.88, 0.91, 0.89]  # mean 0.90, sd 0.0158
 
 def test_consistent_claim_has_no_finding() -> None:
     m = _manifest(value=0.90, per_seed=VALUES, spread={"kind": "sd", "value": 0.0158, "n": 5},
-                  step=1 / 39)
+                  step=0.01)
     assert claim_findings(m) == []
 
 
@@ -36,7 +36,17 @@ def test_mean_spread_and_step_mismatches_are_named() -> None:
         ("spread-mismatch", "claims[0].spread.n"),
         ("spread-mismatch", "claims[0].spread.value"),
         ("tolerance-below-step", "claims[0].tolerance.value"),
+        ("step-mismatch", "claims[0].step"),
     }
+
+
+def test_step_must_divide_the_per_seed_values() -> None:
+    on_grid = [round(k / 39, 6) for k in (30, 31, 33, 32, 30)]  # written to 6 decimals
+    assert claim_findings(_manifest(value=round(sum(on_grid) / 5, 6), per_seed=on_grid,
+                                    step=1 / 39)) == []
+    found = claim_findings(_manifest(value=0.8512, per_seed=[0.8512, 0.8512], step=1 / 39))
+    assert [f.code for f in found] == ["step-mismatch"]
+    assert "0.8512" in found[0].message and "1/39" in found[0].message
 
 
 def test_standard_error_is_checked_as_such() -> None:
