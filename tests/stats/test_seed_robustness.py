@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from harness.jobs import fresh_seeds
 from harness.models import CircuitJob, CircuitRun
 from harness.pipeline import Options, evaluate
+from harness.stats import seed_robustness as sr
 from harness.stats.seed_robustness import percentile, seed_check
 from runners.fake import FakeRunner
 from tests.conftest import base_manifest
@@ -43,6 +46,148 @@ def test_a_single_seed_is_reported_never_flagged() -> None:
     check = seed_check(0.99, [0.99], [0.9] * 10 + [0.91] * 10)
     assert check.percentile == 1.0 and not check.flagged and check.p_value is None
     assert "one deposited seed" in check.evidence
+
+
+def test_a_single_seed_correlated_seeds_and_identical_values_are_never_flagged() -> None:
+    one = seed_check(0.99, [0.99], [0.5, 0.6, 0.7])
+    assert one.outcome == "inconclusive" and one.test is None and one.power is None
+    correlated = seed_check(0.99, [0.99, 0.99, 0.99], [0.5, 0.6, 0.7, 0.6], correlated=True)
+    assert not correlated.flagged and correlated.outcome == "inconclusive"
+    assert correlated.p_value is None and "inconclusive" in correlated.evidence
+    same = seed_check(0.9, [0.9] * 5, [0.9] * 10)
+    assert not same.flagged and same.outcome == "typical" and same.p_value is None
+    assert "every result is identical" in same.evidence
+
+
+def _brute_force(d: np.ndarray, f: np.ndarray) -> tuple[float, list[float]]:
+    """The combined test written out over every label assignment, one at a time."""
+    pooled = np.concatenate([d, f])
+    n, n_d = pooled.size, d.size
+    order = np.argsort(pooled, kind="stable")
+    ranks = np.empty(n)
+    ranks[order] = np.arange(1, n + 1)
+    for v in np.unique(pooled):  # midranks
+        ranks[pooled == v] = ranks[pooled == v].mean()
+    rows = []
+    for members in itertools.combinations(range(n), n_d):
+        mask = np.zeros(n, dtype=bool)
+        mask[list(members)] = True
+        a, b = pooled[mask], pooled[~mask]
+        va, vb = a.var(ddof=1), b.var(ddof=1)
+        se = math.sqrt(va / a.size + vb / b.size)
+        t = abs(a.mean() - b.mean()) / se if se > 0 else math.inf
+        u = abs(ranks[mask].sum() - n_d * (n + 1) / 2)
+        rows.append((round(t, 9), u, round(-va / (va + vb), 9)))
+    stats = np.array(rows)  # row 0: the observed labelling
+    p = (stats[None, :, :] >= stats[:, None, :]).mean(axis=1)  # p of every assignment
+    fisher = np.round(-2 * np.log(p).sum(axis=1), 9)
+    return float(np.mean(fisher >= fisher[0])), list(p[0])
+
+
+def test_combined_test_equals_a_brute_force_enumeration_with_ties() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(4):
+        d = rng.integers(24, 36, 4) / 39
+        f = rng.integers(20, 36, 7) / 39
+        p, comps = sr.npc_test(d, f)
+        want_p, want_comps = _brute_force(d, f)
+        assert p == pytest.approx(want_p, abs=1e-12)
+        assert list(comps.values()) == pytest.approx(want_comps, abs=1e-12)
+        assert list(comps) == ["location", "rank", "spread"]
+
+
+# The reference case: a PennyLane classifier (39 test points) whose 20 seeds give
+# 0.776 +/- 0.063, deposited as its best five; 10 fresh seeds give 0.751 +/- 0.126.
+NOTEBOOK_DEPOSITED = [33 / 39, 33 / 39, 34 / 39, 33 / 39, 33 / 39]
+NOTEBOOK_FRESH = [k / 39 for k in (24, 24, 25, 25, 27, 31, 31, 34, 36, 36)]
+
+
+def test_the_cherry_picked_notebook_is_flagged_where_welch_was_not() -> None:
+    from scipy import stats
+
+    d, f = np.array(NOTEBOOK_DEPOSITED), np.array(NOTEBOOK_FRESH)
+    assert (round(d.mean(), 3), round(d.std(ddof=1), 3)) == (0.851, 0.011)
+    assert (round(f.mean(), 3), round(f.std(ddof=1), 3)) == (0.751, 0.126)
+    welch = float(stats.ttest_ind(d, f, equal_var=False).pvalue)
+    assert 0.02 < welch < 0.04, "Welch alone misses it at 0.02"
+    check = seed_check(float(d.mean()), NOTEBOOK_DEPOSITED, NOTEBOOK_FRESH)
+    assert check.flagged and check.outcome == "seed-sensitive"
+    assert check.test == "npc-location-rank-spread"
+    assert check.p_value is not None and check.p_value < 0.02
+    assert check.components["spread"] < 0.002, "the narrow deposited spread is the evidence"
+    assert check.variance_ratio == pytest.approx(d.var(ddof=1) / f.var(ddof=1))
+    assert check.variance_ratio is not None and check.variance_ratio < 0.01
+    assert check.evidence.split("; ", 1)[1].startswith("seed-sensitive: the 5 deposited")
+    for words in ("deposited mean 0.8513 vs fresh 0.7513", "5 of 5 deposited values above",
+                  "Mann-Whitney U = 35.5 of a possible 50", "0.0083 times the fresh variance"):
+        assert words in check.evidence
+    # a worst-five (e.g. loss-like) deposit mirrored around the fresh values is flagged too
+    mirrored = seed_check(0.0, list(1 - d), list(1 - f))
+    assert mirrored.flagged and "below the fresh median" in mirrored.evidence
+
+
+def _accuracies(rng: np.random.Generator, n: int) -> list[float]:
+    """Notebook-style test accuracies on 39 points: true accuracy varies by seed."""
+    p = np.clip(rng.normal(0.78, 0.06, n), 0, 1)
+    return list(rng.binomial(39, p) / 39)
+
+
+def test_honest_seeds_are_flagged_at_most_at_the_level() -> None:
+    rng = np.random.default_rng(2026)
+    flags = [
+        seed_check(0.8, _accuracies(rng, 5), _accuracies(rng, 10)).flagged for _ in range(300)
+    ]
+    assert np.mean(flags) <= 0.02 + 0.025  # 300 draws: sd of the rate 0.008 at 2%
+
+
+def test_best_five_of_twenty_accuracies_are_mostly_flagged() -> None:
+    rng = np.random.default_rng(2027)
+    flags = [
+        seed_check(0.8, sorted(_accuracies(rng, 20))[-5:], _accuracies(rng, 10)).flagged
+        for _ in range(200)
+    ]
+    assert 0.5 <= np.mean(flags)  # measured 64% (benchmarks/validity/seed_check.py)
+
+
+def test_too_few_fresh_seeds_say_inconclusive_with_how_many_would_do() -> None:
+    rng = np.random.default_rng(5)
+    check = seed_check(0.8, _accuracies(rng, 5), _accuracies(rng, 5))
+    assert not check.flagged and check.outcome == "inconclusive"
+    assert check.power is not None and check.power < 0.8
+    assert check.fresh_needed is not None and check.fresh_needed > 5
+    sentence = check.evidence.split("; ", 1)[1]
+    assert sentence.startswith("inconclusive: not flagged (combined permutation p = ")
+    assert (
+        f"but 5 fresh seeds detect a best-5-of-20 selection only {check.power:.0%} of the "
+        f"time; {check.fresh_needed} fresh seeds would give 80%"
+    ) in sentence
+    assert "typical" not in check.evidence
+
+
+def test_enough_fresh_seeds_say_typical_with_the_power() -> None:
+    rng = np.random.default_rng(6)
+    check = seed_check(0.8, _accuracies(rng, 8), _accuracies(rng, 20))
+    assert not check.flagged and check.outcome == "typical"
+    assert check.power is not None and check.power >= 0.8
+    assert (
+        "the deposited seeds are typical (combined permutation p = " in check.evidence
+        and f"power {check.power:.2f} at 20 fresh seeds against a best-8-of-32 selection)"
+        in check.evidence
+    )
+
+
+def test_power_and_fresh_seeds_needed_are_monotone() -> None:
+    ladder = [sr.power(5, k) for k in sr.LADDER]
+    assert ladder == sorted(ladder), ladder
+    assert ladder[0] < 0.6 and ladder[-1] > 0.8
+    needed = sr.fresh_needed(5)
+    assert needed is not None
+    assert needed == next(k for k, p in zip(sr.LADDER, ladder, strict=True) if p >= 0.8)
+    assert sr.power(8, 10) > sr.power(5, 10) > sr.power(3, 10), "more deposited seeds help"
+    assert sr.power(5, 10, 0.05) > sr.power(5, 10, 0.02)
+    more = sr.fresh_needed(8)
+    assert more is not None and more < needed
+    assert sr.fresh_needed(2) is None, "two deposited seeds: never 80%"
 
 
 GHZ_IDEAL = {"000": 0.5, "111": 0.5}
@@ -115,3 +260,19 @@ def test_fresh_seeds_keep_a_shot_count_apart() -> None:
     seeds = fresh_seeds("ghz", 50, {1_000_000}, base=0, spacing=5_000)
     ordered = sorted([*seeds, 1_000_000])
     assert all(b - a >= 5_000 for a, b in itertools.pairwise(ordered))
+
+
+def test_the_validity_script_measures_both_tests_per_metric_and_k() -> None:
+    from benchmarks.validity.seed_check import markdown, study
+
+    result = study(trials=40, seed=1)
+    assert [(r["metric"], r["fresh"]) for r in result["rows"]] == [
+        (m, k) for m in ("accuracy sd 0.06", "accuracy sd 0.09", "accuracy sd 0.13",
+                         "fidelity-like") for k in (10, 20)
+    ]
+    for row in result["rows"]:
+        assert row["cherry-picked"]["npc"] > row["honest"]["npc"]
+        assert 0 <= row["honest"]["welch"] <= 1
+    assert result["fresh_needed"] == sr.fresh_needed(5)
+    table = markdown(result)
+    assert table.count("\n| ") == 8 and "| accuracy sd 0.09 | 20 |" in table
