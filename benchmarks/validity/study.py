@@ -46,7 +46,6 @@ PLANTED = {"honest": 12, "shift-0.5se": 8, "shift-1se": 8, "shift-3se": 8, "cher
            "weaker-noise": 6, "shots-misreported": 6}
 RESULTS = ROOT / "benchmarks" / "validity" / "results.json"
 DOCS = ROOT / "docs" / "statistics.md"
-BEGIN, END = "<!-- validity:begin -->", "<!-- validity:end -->"
 
 
 def weaker(noise: dict[str, Any], factor: float = 0.5) -> dict[str, Any]:
@@ -191,28 +190,72 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def publish_block(name: str, table: str, title: str,
+                  write: Callable[[Path, str], None], docs: Path = DOCS) -> None:
+    """Put ``table`` between the ``<!-- NAME:begin -->`` / end markers of docs/statistics.md
+    (a new section titled ``title`` at the end when the markers are not there yet)."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = docs.read_text(encoding="utf-8")
+    block = f"{begin}\n{table}\n{end}"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text += f"\n## {title}\n\n{block}\n"
+    write(docs, text)
+
+
 def publish(result: dict[str, Any], write: Callable[[Path, str], None]) -> None:
     write(RESULTS, json.dumps(result, indent=2) + "\n")
-    text = DOCS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{markdown(result)}\n{END}"
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text += f"\n## Validation study (measured)\n\n{block}\n"
-    write(DOCS, text)
+    publish_block("validity", markdown(result), "Validation study (measured)", write)
+
+
+#: the engine studies beside the pipeline study: (marker, results file, title)
+ENGINE_STUDIES = {
+    "kinds": (ROOT / "benchmarks" / "validity" / "claim_kinds.json",
+              "Validation of the claim kinds and seed honesty (measured)"),
+    "seeds": (ROOT / "benchmarks" / "validity" / "seed_check.json",
+              "Validation of the fresh-seed check (measured)"),
+}
+
+
+def run_engine_study(name: str) -> tuple[dict[str, Any], str]:
+    if name == "kinds":
+        from benchmarks.validity import claim_kinds
+
+        result = claim_kinds.run()
+        return result, claim_kinds.markdown(result)
+    from benchmarks.validity import seed_check
+
+    result = seed_check.study()
+    return result, seed_check.markdown(result)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="Fraction of the corpus.")
     parser.add_argument("--no-write", action="store_true", help="Print only.")
+    parser.add_argument("--only", choices=["pipeline", *ENGINE_STUDIES],
+                        help="Run one study (default: all three).")
     args = parser.parse_args()
-    result = run_study(args.scale)
-    print(markdown(result))
+
+    def write(path: Path, text: str) -> None:
+        if not args.no_write:
+            path.write_text(text, encoding="utf-8")
+
+    if args.only in (None, "pipeline"):
+        result = run_study(args.scale)
+        print(markdown(result))
+        publish(result, write)
+    for name, (path, title) in ENGINE_STUDIES.items():
+        if args.only not in (None, name):
+            continue
+        engine, table = run_engine_study(name)
+        print(table)
+        write(path, json.dumps(engine, indent=2) + "\n")
+        publish_block(name, table, title, write)
     if not args.no_write:
-        publish(result, lambda path, text: path.write_text(text, encoding="utf-8"))
-        print(f"results: {RESULTS}")
+        print(f"results: {RESULTS.parent}")
 
 
 if __name__ == "__main__":

@@ -57,11 +57,12 @@ def aggregate(
     outcome = equivalence(low, high, claimed, margin)
     name = {"mean": "mean", "median": "median",
             "fraction_above": f"fraction above {fmt(above or 0.0)}"}[statistic]
-    verb = {"pass": "equivalent: it lies inside", "fail": "contradicted: it lies entirely "
-            "outside", "inconclusive": "inconclusive: it reaches past the edge of"}[outcome]
-    evidence = (f"{name} {fmt(estimate)} over {x.size} {what} vs claimed {fmt(claimed)}: its "
-                f"{level:.0%} interval [{fmt(low)}, {fmt(high)}] ({how}) {verb} the claim "
-                f"+/-{fmt(margin)}")
+    word, verb = {"pass": ("equivalent", "lies inside"),
+                  "fail": ("contradicted", "lies entirely outside"),
+                  "inconclusive": ("inconclusive", "reaches past the edge of")}[outcome]
+    evidence = (f"{name} {fmt(estimate)} over {x.size} {what} vs claimed {fmt(claimed)}: "
+                f"{word}: its {level:.0%} interval [{fmt(low)}, {fmt(high)}] ({how}) {verb} "
+                f"the claim +/-{fmt(margin)}")
     se = float(x.std(ddof=1) / math.sqrt(x.size))
     if outcome == "inconclusive" and statistic == "mean":
         needed = trials_to_decide(estimate, se, int(x.size),
