@@ -74,7 +74,7 @@ class ClaimKind(ABC):
     """One kind of claim. Subclasses set the class variables and write ``evaluate``."""
 
     name: ClassVar[str]
-    #: one line for the docs and ``qrepro kinds``
+    #: one line for the docs
     summary: ClassVar[str]
     #: which of KIND_FIELDS this kind reads
     fields: ClassVar[frozenset[str]] = frozenset()

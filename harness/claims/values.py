@@ -37,11 +37,15 @@ class Sample:
         return len(self.values)
 
     def mean_and_se(self) -> tuple[float, float, float]:
-        """(mean, standard error, degrees of freedom); one run: its shot noise, df inf."""
+        """(mean, standard error, degrees of freedom). Over independent seeds: sd / sqrt(n),
+        n - 1. One run, or seeds that share shots (one run in effect): the shot-noise sd of a
+        run, df inf (a fixed circuit varies from seed to seed by shot noise alone). One
+        notebook seed: nothing to estimate it from, se inf (nothing can be shown)."""
         x = np.asarray(self.values, dtype=float)
-        if x.size >= 2:
+        if x.size >= 2 and not self.correlated:
             return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)), float(x.size - 1)
-        return float(x[0]), float(self.shot_se or 0.0), math.inf
+        se = self.shot_se if self.shot_se is not None else math.inf
+        return float(x.mean()), float(se), math.inf
 
 
 def circuit_run(ref: str, ev: Evidence) -> CircuitRun:
@@ -74,10 +78,13 @@ def sample(claim: Claim, source: Source, ev: Evidence, shot_se: bool = False) ->
     trials = ev.execution.runs(ref, "trial")
     fresh = circuit_values(claim, run, ev.execution.runs(ref, "fresh"))
     circuit = ev.manifest.circuit(ref)
-    if trials:
-        return Sample(circuit_values(claim, run, trials), [t.seed_simulator or 0 for t in trials],
-                      fresh, bool(correlated_pairs(circuit)))
     metric_of = metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)
+    if trials:
+        correlated = bool(correlated_pairs(circuit))
+        se = (shot_noise_sd(trials[0].counts, metric_of, seed=ev.seed)
+              if correlated or shot_se else None)
+        return Sample(circuit_values(claim, run, trials), [t.seed_simulator or 0 for t in trials],
+                      fresh, correlated, se)
     se = shot_noise_sd(run.counts, metric_of, seed=ev.seed) if shot_se else None
     return Sample([metric_of(run.counts)], [run.seed_simulator or 0], fresh, shot_se=se)
 

@@ -39,6 +39,13 @@ class Arm:
     shot_se: float | None = None
 
 
+def _se(arm: Arm, x: np.ndarray) -> float:
+    """One value: its shot-noise sd (unknown, e.g. one notebook seed: infinite)."""
+    if x.size == 1:
+        return arm.shot_se if arm.shot_se is not None else math.inf
+    return float(x.std(ddof=1) / math.sqrt(x.size))
+
+
 def _difference(a: Arm, b: Arm, sign: float) -> tuple[float, float, float, str]:
     """(d, se, df, how) of sign * (mean a - mean b)."""
     x, y = np.asarray(a.values, dtype=float), np.asarray(b.values, dtype=float)
@@ -50,9 +57,7 @@ def _difference(a: Arm, b: Arm, sign: float) -> tuple[float, float, float, str]:
         vx, vy = float(x.var(ddof=1)), float(y.var(ddof=1))
         se = math.sqrt(vx / x.size + vy / y.size)
         return sign * float(x.mean() - y.mean()), se, welch_df(vx, x.size, vy, y.size), "Welch"
-    se_x = a.shot_se if x.size == 1 else float(x.std(ddof=1) / math.sqrt(x.size))
-    se_y = b.shot_se if y.size == 1 else float(y.std(ddof=1) / math.sqrt(y.size))
-    se = math.hypot(se_x or 0.0, se_y or 0.0)
+    se = math.hypot(_se(a, x), _se(b, y))
     return sign * float(x.mean() - y.mean()), se, math.inf, "z with shot noise"
 
 
@@ -90,9 +95,11 @@ def compare_order(
     lines = [f"{p['better']} vs {p['worse']}: difference {fmt(p['difference'])} "
              f"[{fmt(p['ci_low'])}, {fmt(p['ci_high'])}] ({p['how']}): {p['outcome']}"
              for p in pairs]
-    head = {"pass": "the stated order holds", "fail": "contradicted: a stated order is "
-            "reversed or a tie", "inconclusive": "inconclusive: not every stated order is "
-            "shown, none is contradicted"}[verdict]
+    head = {"pass": "the stated order holds",
+            "fail": "contradicted: a stated pair does not hold (the second is as good, better, "
+            "or behind by less than the margin)",
+            "inconclusive": "inconclusive: not every stated pair is shown, none is "
+            "contradicted"}[verdict]
     worst = max(pairs, key=lambda p: p["p_value"])
     return Comparison(
         verdict=verdict,

@@ -323,19 +323,19 @@ def compare_trials(
 
 
 def one_effective_trial(
-    values: Values, fresh: Values, claimed: float, margin: float, why: str,
+    values: Values, sd: float, df: float, claimed: float, margin: float, why: str,
     alpha: float = 0.05,
 ) -> Comparison:
-    """The mean of correlated trials as one trial, its se the sd of independent (fresh-seed)
-    trials: interval mean +/- t(1 - alpha, K - 1) * sd_fresh, decided like TOST."""
+    """The mean of correlated trials as one trial with standard error ``sd`` (from independent
+    trials, df = their number - 1, or from shot noise, df inf): the interval
+    mean +/- t(1 - alpha, df) * sd, decided like TOST."""
     mean = float(np.mean(values))
-    sd = float(np.std(fresh, ddof=1))
-    k = len(fresh)
-    settled = _settle(mean, sd, 1, float(stats.t.ppf(1 - alpha, k - 1)), claimed, margin,
-                      alpha)
-    t = _t_pvalues(mean, sd, k - 1, claimed - margin, claimed + margin)
+    crit = float(stats.t.ppf(1 - alpha, df)) if math.isfinite(df) else float(
+        stats.norm.ppf(1 - alpha))
+    settled = _settle(mean, sd, 1, crit, claimed, margin, alpha)
+    t = _t_pvalues(mean, sd, df, claimed - margin, claimed + margin)
     word = {"pass": "equivalent", "fail": "contradicted", "inconclusive": "inconclusive "
-            "(deposit seeds more than `shots` apart to decide)"}[settled.outcome]
+            "(seeds more than `shots` apart, or a larger margin, would decide)"}[settled.outcome]
     return Comparison(
         verdict=settled.outcome,
         test="tost-one-trial",
@@ -344,10 +344,9 @@ def one_effective_trial(
         difference=mean - claimed,
         p_value=max(t["p_lower"], t["p_upper"]),
         alpha=alpha,
-        evidence=f"{why}; with the sd {fmt(sd)} of {k} fresh seeds as its se, the "
-        f"{settled.level:.0%} interval [{fmt(settled.low)}, {fmt(settled.high)}] vs the claim "
-        f"{fmt(claimed)} +/-{fmt(margin)}: {word}",
-        details={**t, "margin": margin, "sd_fresh": sd, "fresh_n": k, **settled.details(),
+        evidence=f"{why}, the {settled.level:.0%} interval [{fmt(settled.low)}, "
+        f"{fmt(settled.high)}] vs the claim {fmt(claimed)} +/-{fmt(margin)}: {word}",
+        details={**t, "margin": margin, "sd_one_trial": sd, **settled.details(),
                  "trials_to_decide": None},
     )
 

@@ -206,8 +206,8 @@ def test_aggregate_over_notebook_seeds(make_deposit: Callable[..., Path], tmp_pa
 def test_correlated_trial_seeds_are_one_trial(make_deposit: Callable[..., Path],
                                               tmp_path: Path) -> None:
     """Seeds 11..15 under a noisy statevector share shots: their near-identical values are
-    no seed-to-seed variance. Without fresh seeds the claim is inconclusive; with them the
-    fresh seeds' sd is the variance of the one effective trial."""
+    no seed-to-seed variance but one trial. Its se is the shot-noise sd of one run, or, with
+    fresh seeds, their sd (here wide: inconclusive)."""
     m = base_manifest()
     m["circuits"][0]["seeds"] = [11, 12, 13, 14, 15]
     m["claims"] = [{"id": "fid", "source": {"circuit": "ghz3"}, "metric": "success_probability",
@@ -225,10 +225,33 @@ def test_correlated_trial_seeds_are_one_trial(make_deposit: Callable[..., Path],
                           method="statevector", device="CPU", shots=1000)
     deposit = make_deposit(m, BASE_FILES)
     alone = evaluate(deposit, tmp_path / "a", FakeRunner(handler), OPTIONS).claims[0]
-    assert alone.verdict == "inconclusive" and "share shots" in alone.message
-    assert "--fresh-seeds" in alone.message
+    assert alone.comparison is not None and alone.comparison.test == "tost-one-trial"
+    assert "share shots" in alone.message and "shot-noise sd of one run" in alone.message
+    # 0.951 +/- 1.645 * sqrt(0.95 * 0.05 / 1000): inside 0.95 +/- 0.03
+    assert alone.verdict == "pass"
+    assert alone.comparison.details["sd_one_trial"] == pytest.approx(0.0069, abs=0.001)
     fresh = evaluate(deposit, tmp_path / "b", FakeRunner(handler),
                      Options(today=OPTIONS.today, fresh_seeds=8)).claims[0]
     assert fresh.comparison is not None and fresh.comparison.test == "tost-one-trial"
-    assert fresh.comparison.details["fresh_n"] == 8
+    assert "sd of 8 fresh seeds" in fresh.message and fresh.verdict == "inconclusive"
     assert fresh.seed_check is not None and not fresh.seed_check.flagged
+
+
+def test_sample_standard_errors() -> None:
+    from harness.claims.values import Sample
+
+    independent = Sample([0.90, 0.92, 0.94], [1, 2, 3])
+    assert independent.mean_and_se()[2] == 2.0
+    shared = Sample([0.90, 0.90, 0.91], [1, 2, 3], correlated=True, shot_se=0.01)
+    assert shared.mean_and_se() == pytest.approx((0.9033333, 0.01, float("inf")))
+    one_seed = Sample([0.9], [1])  # a notebook's single seed: no variance to go on
+    assert one_seed.mean_and_se()[1] == float("inf")
+
+
+def test_one_notebook_seed_cannot_show_an_order(make_deposit: Callable[..., Path],
+                                                tmp_path: Path) -> None:
+    notebooks = [dict(n, seeds=[1]) for n in NOTEBOOKS]
+    m = with_claims(GOOD[2], circuits=[], notebooks=notebooks)
+    report = evaluate(make_deposit(m, {**BASE_FILES, "nb.ipynb": "{}"}), tmp_path / "out",
+                      nb_runner({"quantum": QUANTUM, "classical": CLASSICAL}), OPTIONS)
+    assert report.claims[0].verdict == "inconclusive"

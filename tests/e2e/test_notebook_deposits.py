@@ -20,9 +20,10 @@ pytestmark = pytest.mark.e2e
 GOOD = ("vqc-iris", "qkernel-breast-cancer")
 
 
-def run(name: str, out: Path) -> Report:
+def run(name: str, out: Path, fresh_seeds: int = 0) -> Report:
     before = snapshot(DEPOSITS / name)
-    report = evaluate(DEPOSITS / name, out, VenvRunner(), Options(jobs=2))
+    report = evaluate(DEPOSITS / name, out, VenvRunner(),
+                      Options(jobs=2, fresh_seeds=fresh_seeds))
     assert snapshot(DEPOSITS / name) == before, "the deposit must never change"
     return report
 
@@ -52,3 +53,15 @@ def test_broken_notebook_denies_functional_and_names_the_cell(tmp_path: Path) ->
     assert f"cell {failed[0].cell_index} raised RuntimeError" in reasons
     md = (tmp_path / "out" / "report.md").read_text()
     assert "deliberately broken" in md
+
+
+def test_cherry_picked_seeds_are_flagged_with_ten_fresh_seeds(tmp_path: Path) -> None:
+    """The best 5 of 20 training seeds deposited: replayed, the claim passes; against 10
+    fresh seeds it is seed-sensitive and (strict policy) loses Results Reproduced."""
+    report = run("vqc-cherry-picked", tmp_path / "out", fresh_seeds=10)
+    assert report.status == "complete", report.error
+    claim = report.claims[0]
+    assert claim.verdict == "pass" and claim.seed_check is not None
+    assert claim.seed_check.fresh_n == 10 and claim.seed_check.flagged, claim.seed_check
+    assert report.badges.functional and not report.badges.reproduced
+    assert any(f.code == "seed-sensitive" for f in report.findings)

@@ -24,6 +24,20 @@ EXPECTED = {
     # the edited counts file is not what the recorded seed produces: no Reusable either
     "ghz-noisy-tampered": (False, True, False, False),
     "ghz-noisy-overclaimed": (True, True, True, False),
+    # the mean heavy-output probability is reproduced; the QV 16 criterion is not met
+    "qv4-noisy": (True, True, True, False),
+    "ghz-compare": (True, True, True, True),
+    "ghz-compare-reversed": (True, True, True, False),
+}
+
+#: the verdict each claim of a reference deposit must get
+VERDICTS = {
+    "qv4-noisy": {"mean-hop": "pass", "qv16": "fail"},
+    "ghz-compare": {"weak-noise-beats-strong": "pass", "fidelity-at-least": "pass",
+                    "ghz5_weak-fidelity": "pass", "ghz5_strong-fidelity": "pass"},
+    "ghz-compare-reversed": {"strong-beats-weak-false": "fail",
+                             "fidelity-at-least-false": "fail",
+                             "ghz5_weak-fidelity": "pass", "ghz5_strong-fidelity": "pass"},
 }
 
 
@@ -45,6 +59,8 @@ def test_reference_deposit_earns_its_badges(name: str, tmp_path: Path) -> None:
     report = run(DEPOSITS / name, tmp_path / "out")
     assert report["status"] == "complete"
     assert badges(report) == EXPECTED[name]
+    if name in VERDICTS:
+        assert {c["id"]: c["verdict"] for c in report["claims"]} == VERDICTS[name]
     assert snapshot(DEPOSITS / name) == before, "the deposit must never change"
     assert len(report["deposit_sha256"]) == 64
     assert report["environment"]["packages"]["qiskit-aer"]
@@ -140,3 +156,12 @@ def test_honest_deposit_says_its_counts_replayed_bit_for_bit(tmp_path: Path) -> 
     report = run(DEPOSITS / "ghz-noisy", tmp_path / "out")
     reasons = " ".join(report["badges"]["reasons"]["reusable"])
     assert "6 circuits' recorded counts reproduced bit for bit" in reasons
+
+
+def test_qv_deposit_names_the_bound(tmp_path: Path) -> None:
+    report = run(DEPOSITS / "qv4-noisy", tmp_path / "out")
+    qv = next(c for c in report["claims"] if c["id"] == "qv16")
+    bound = qv["comparison"]["details"]["bound"]
+    assert 0.6 < bound < 2 / 3 and qv["comparison"]["details"]["circuits"] == 100
+    assert f"{bound:.4f}" in qv["message"] and "QV 16 is not shown" in qv["message"]
+    assert any(f"{bound:.4f}" in r for r in report["badges"]["reasons"]["reproduced"])

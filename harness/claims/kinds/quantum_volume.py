@@ -45,7 +45,11 @@ class QuantumVolume(ClaimKind):
         try:
             for ref in expand(claim.source.circuits, ev.manifest):
                 run = circuit_run(ref, ev)
-                bits = len(next(iter(run.ideal or {"": 0})))
+                if not run.ideal:
+                    return result(claim, "error", f"circuit '{ref}' has no ideal distribution "
+                                  "(more qubits than the ideal simulation takes, or "
+                                  "mid-circuit measurements): its heavy outputs are unknown")
+                bits = len(next(iter(run.ideal)))
                 if bits != width:
                     return result(claim, "fail", f"circuit '{ref}' measures {bits} bits; QV "
                                   f"{claim.value:g} needs width-{width} circuits")

@@ -8,7 +8,10 @@ inconclusive (harness.stats.outcome)."""
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
+
+import numpy as np
 
 from harness.claims.base import ClaimKind, Evidence, Shape, result
 from harness.claims.seed_checked import margin, with_seed_check
@@ -59,16 +62,18 @@ class Trials(ClaimKind):
 
 def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
     """Seeds that share shots (harness.stats.correlated_seeds) are one trial, not n: their
-    spread is no seed-to-seed variance. With fresh seeds, their sd is the variance of that
-    one trial; without, the claim cannot be decided from these runs."""
+    spread is no seed-to-seed variance. A circuit's seed-to-seed variance is its shot noise:
+    the fresh seeds' sd measures it directly; without fresh seeds, the shot-noise sd of one
+    run (multinomial resampling) stands in."""
     assert claim.value is not None
     why = ("the deposited seeds share shots (correlated-seeds): their values count as one "
            "trial, not " + str(got.n))
     if len(got.fresh) >= 2:
-        return one_effective_trial(got.values, got.fresh, claim.value, margin(claim), why)
-    return tested.model_copy(update={
-        "verdict": "inconclusive" if tested.verdict != "error" else "error",
-        "evidence": f"inconclusive: {why}, and their spread understates the seed-to-seed "
-        "variance; rerun with --fresh-seeds 10 (or deposit seeds more than `shots` apart) "
-        f"for a valid variance. As tested without that correction: {tested.evidence}",
-    })
+        sd, df, source = (float(np.std(got.fresh, ddof=1)), float(len(got.fresh) - 1),
+                          f"the sd of {len(got.fresh)} fresh seeds")
+    elif got.shot_se is not None:
+        sd, df, source = got.shot_se, math.inf, "the shot-noise sd of one run"
+    else:  # pragma: no cover - circuits always get a shot-noise sd when correlated
+        return tested
+    return one_effective_trial(got.values, sd, df, claim.value, margin(claim),
+                               f"{why}; with {source} as its se")
