@@ -18,6 +18,8 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     +-- ComparisonError         a claim cannot be compared (unknown metric, missing data)
     +-- RegistryError           a name (runner, metric, format) is not registered
     +-- OutputError             a report cannot be written where --out says
+    +-- LedgerError             the batch ledger cannot be opened, migrated or updated, or a
+    |                           state change is not allowed (done -> running)
     +-- Interrupted             Ctrl-C / SIGTERM stopped the evaluation (report status)
 """
 
@@ -100,6 +102,10 @@ def not_found(kind: str, name: str, available: list[str] | tuple[str, ...]) -> R
 
 class OutputError(QreproError):
     kind = "output"
+
+
+class LedgerError(QreproError):
+    kind = "ledger"
 
 
 class Interrupted(QreproError):
