@@ -492,5 +492,15 @@ def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
+def _register_batch() -> None:
+    from harness.batch.commands import batch_command, ledger_cmd
+
+    cli.add_command(batch_command(runner_options, _fail))
+    cli.add_command(ledger_cmd)
+
+
+_register_batch()
+
+
 def main() -> None:
     cli(prog_name="qrepro")

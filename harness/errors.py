@@ -18,6 +18,7 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     +-- ComparisonError         a claim cannot be compared (unknown metric, missing data)
     +-- RegistryError           a name (runner, metric, format) is not registered
     +-- OutputError             a report cannot be written where --out says
+    +-- SubmissionError         a list of submissions (qrepro batch) cannot be read
     +-- LedgerError             the batch ledger cannot be opened, migrated or updated, or a
     |                           state change is not allowed (done -> running)
     +-- Interrupted             Ctrl-C / SIGTERM stopped the evaluation (report status)
@@ -102,6 +103,12 @@ def not_found(kind: str, name: str, available: list[str] | tuple[str, ...]) -> R
 
 class OutputError(QreproError):
     kind = "output"
+
+
+class SubmissionError(QreproError):
+    """A list of submissions (qrepro batch) that cannot be read; names the file and entry."""
+
+    kind = "submissions"
 
 
 class LedgerError(QreproError):

@@ -1,0 +1,140 @@
+"""``qrepro batch`` and ``qrepro ledger`` (registered by harness.cli)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness.errors import QreproError
+
+#: evaluate options a batch forwards to every evaluation (when not at their default)
+FORWARD = ("runner", "device", "base_image", "forward_ca", "no_forward_ca", "installer",
+           "rebuild", "network", "user", "writable_root", "keep_capabilities", "memory",
+           "cpus", "pids_limit", "timeout_s", "disk", "seed", "fresh_seeds", "seed_policy")
+#: of those, what changes a result (the options digest; a change means a new evaluation)
+DECISIVE = ("device", "seed", "fresh_seeds", "seed_policy", "smoke")
+
+
+def forwarded(ctx: click.Context, values: dict[str, Any]) -> tuple[str, ...]:
+    """The command-line arguments that give an evaluation these option values."""
+    args: list[str] = []
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name not in FORWARD:
+            continue
+        value = values.get(param.name)
+        if value == param.default or value is None:
+            continue
+        if param.is_flag:
+            if value:
+                args.append(param.opts[0])
+        else:
+            args += [param.opts[0], str(value)]
+    return tuple(args)
+
+
+def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., Any]],
+                  fail: Callable[[QreproError], None]) -> click.Command:
+    @click.command("batch")
+    @click.argument("submissions", type=click.Path(exists=True, path_type=Path))
+    @click.option("--out", required=True, type=click.Path(path_type=Path),
+                  help="Output folder: one folder per submission, summary.*, ledger.sqlite.")
+    @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 256),
+                  help="Evaluations at once (lowered when the host's CPUs or memory cannot "
+                  "hold that many sandboxes of --cpus and --memory).")
+    @click.option("--budget", default=None,
+                  help="Wall-clock budget per submission (90s, 30m, 2h); past it the "
+                  "evaluation is stopped with error.kind timeout and the batch goes on.")
+    @click.option("--retry", type=click.Choice(["failed"]), default=None,
+                  help="Also evaluate again the submissions whose last evaluation erred.")
+    @click.option("--ledger", "ledger_url", default=None,
+                  help="SQLAlchemy URL of the ledger (default sqlite:///OUT/ledger.sqlite).")
+    @click.option("--cluster", default=None,
+                  help="Dask: tcp://SCHEDULER:8786, or local:N for a LocalCluster of N "
+                  "workers on this machine.")
+    @click.option("--progress", type=click.Choice(["auto", "rich", "plain", "none"]),
+                  default="auto", show_default=True,
+                  help="auto: bars on a terminal, nothing otherwise; plain: one line per "
+                  "finished submission (CI logs).")
+    @runner_options
+    @click.option("--seed", default=0, show_default=True, help="Seed of the statistical tests.")
+    @click.option("--fresh-seeds", default=0, show_default=True, type=click.IntRange(0, 1000),
+                  help="As for evaluate.")
+    @click.option("--seed-policy", type=click.Choice(["strict", "report"]), default="strict",
+                  show_default=True, help="As for evaluate.")
+    @click.pass_context
+    def batch_cmd(ctx: click.Context, /, submissions: Path, out: Path, jobs: int,
+                  budget: str | None, retry: str | None, ledger_url: str | None,
+                  cluster: str | None, progress: str, **kw: Any) -> None:
+        """Evaluate every deposit of SUBMISSIONS (a folder of deposits and archives, or a
+        .csv / .yaml list: id, path, badges, runner, device, budget, fresh_seeds, seed)."""
+        from harness.batch.ledger import Ledger
+        from harness.batch.progress import Reporter
+        from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
+        from harness.batch.submissions import load_submissions, parse_duration
+        from reports.summary import write_summary
+
+        try:
+            subs = load_submissions(submissions)
+            options = BatchOptions(
+                out=out, evaluate_args=forwarded(ctx, kw),
+                decisive={k: kw.get(k) for k in DECISIVE},
+                jobs=jobs, cpus=kw["cpus"], memory=kw["memory"],
+                budget_s=parse_duration(budget) if budget else None,
+                retry_failed=retry == "failed")
+            ledger = (Ledger(ledger_url) if ledger_url else Ledger.for_dir(out))
+            if cluster:
+                from runners.distributed import DaskExecutor
+                executor: Any = DaskExecutor(cluster)
+            else:
+                slots, why = slots_for(jobs, kw["cpus"], kw["memory"])
+                if why:
+                    click.echo(f"qrepro: {why}", err=True)
+                executor = LocalExecutor(slots)
+        except QreproError as exc:
+            fail(exc)
+            return
+        start = time.monotonic()
+        reporter = Reporter(progress, total=len(subs))
+        try:
+            with ledger, reporter:
+                rows = run_batch(subs, options, ledger, executor, on_done=reporter.done)
+                write_summary(rows, out)
+        except KeyboardInterrupt:
+            click.echo("qrepro: batch interrupted; run the same command again to finish it",
+                       err=True)
+            sys.exit(130)
+        except QreproError as exc:
+            fail(exc)
+            return
+        finally:
+            executor.close()
+        states = [r.state for r in rows]
+        click.echo(f"{len(rows)} submissions in {time.monotonic() - start:.0f} s: "
+                   + ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states))))
+        click.echo(f"summary: {out / 'summary.md'}")
+        if any(s != "done" for s in states):
+            sys.exit(1)
+
+    return batch_cmd
+
+
+@click.command("ledger")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--ledger", "ledger_url", default=None, help="SQLAlchemy URL (default: OUT's).")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None,
+              help="Also export every evaluation to this CSV file.")
+def ledger_cmd(out: Path, ledger_url: str | None, csv_path: Path | None) -> None:
+    """Print the batch ledger of OUT: state counts, the slowest, the failed with reasons."""
+    from harness.batch.ledger import LEDGER_NAME, Ledger
+
+    if ledger_url is None and not (out / LEDGER_NAME).is_file():
+        raise click.UsageError(f"no ledger at {out / LEDGER_NAME}")
+    with (Ledger(ledger_url) if ledger_url else Ledger.for_dir(out)) as ledger:
+        click.echo(ledger.table())
+        if csv_path is not None:
+            click.echo(f"csv: {ledger.to_csv(csv_path)}")

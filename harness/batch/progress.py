@@ -1,0 +1,57 @@
+"""Batch progress on stderr: rich bars on a terminal, one plain line per submission for CI
+logs, or nothing. Never written into a report."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import Any
+
+from harness.batch.worker import Result
+
+
+class Reporter:
+    def __init__(self, mode: str, total: int) -> None:
+        if mode == "auto":
+            mode = "rich" if sys.stderr.isatty() else "none"
+        self.mode, self.total, self.count = mode, total, 0
+        self.states: dict[str, int] = {}
+        self._start = time.monotonic()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Reporter:
+        if self.mode == "rich":
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(),
+                                      TextColumn("{task.description}"), TimeRemainingColumn(),
+                                      console=Console(stderr=True))
+            self._progress.__enter__()
+            self._task = self._progress.add_task("", total=self.total)
+        return self
+
+    def done(self, result: Result) -> None:
+        self.count += 1
+        self.states[result.state] = self.states.get(result.state, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(self.states.items()))
+        if self.mode == "rich":
+            self._progress.update(self._task, advance=1, description=summary)
+        elif self.mode == "plain":
+            print(f"[{self.count}] {result.submission}: {result.state} "
+                  f"({result.wall_s:.0f} s; {summary}; "
+                  f"{time.monotonic() - self._start:.0f} s elapsed)", file=sys.stderr,
+                  flush=True)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(kind, exc, tb)
