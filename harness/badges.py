@@ -44,3 +44,17 @@ def none_awarded(reason: str) -> BadgeDecision:
     """The decision when the evaluation could not be completed."""
     return BadgeDecision(available=False, functional=False, reusable=False, reproduced=False,
                          reasons={k: [reason] for k in BADGE_KEYS})
+
+
+#: why a kick-the-tires run (--smoke) decides no more than Available and Functional
+SMOKE_REASON = ("not attempted: a --smoke run (one seed, few shots) decides Available and "
+                "Functional only")
+
+
+def smoke_only(decision: BadgeDecision) -> BadgeDecision:
+    """Reusable and Results Reproduced not attempted; Available and Functional as decided."""
+    reasons = dict(decision.reasons)
+    reasons["reusable"] = [SMOKE_REASON]
+    reasons["reproduced"] = [SMOKE_REASON]
+    return decision.model_copy(update={"reusable": False, "reproduced": False,
+                                       "reasons": reasons})

@@ -91,19 +91,23 @@ def cli() -> None:
     """Reproduce quantum-ML results from a QDATA deposit and award ACM badges."""
 
 
+def _claims_line(report: Report) -> str:
+    if report.mode == "smoke":
+        return "not evaluated (--smoke: Available and Functional only)"
+    verdicts = [c.verdict for c in report.claims]
+    sensitive = [c.id for c in report.claims if c.seed_check is not None and c.seed_check.flagged]
+    return (f"{verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
+            f"{verdicts.count('inconclusive')} inconclusive, {verdicts.count('error')} error"
+            + (f"; seed-sensitive: {', '.join(sensitive)}" if sensitive else ""))
+
+
 def _print_report(report: Report, out: Path) -> None:
     if report.error is not None:
         click.echo(f"qrepro: error: {report.error.one_line()}", err=True)
     for key in BADGE_KEYS:
         mark = "awarded" if getattr(report.badges, key) else "denied"
         click.echo(f"  {report.badges.names[key]:<36} {mark}")
-    verdicts = [c.verdict for c in report.claims]
-    sensitive = [c.id for c in report.claims if c.seed_check is not None and c.seed_check.flagged]
-    click.echo(
-        f"  claims: {verdicts.count('pass')} pass, {verdicts.count('fail')} fail, "
-        f"{verdicts.count('inconclusive')} inconclusive, {verdicts.count('error')} error"
-        + (f"; seed-sensitive: {', '.join(sensitive)}" if sensitive else "")
-    )
+    click.echo(f"  claims: {_claims_line(report)}")
     for name in ("report.json", "report.md"):
         if (out / name).exists():
             click.echo(f"report: {out / name}")
@@ -285,6 +289,12 @@ def _runner_options(kw: dict[str, Any]) -> Any:
     help="Adjustment of p-values across claims for the discrepancy flags.",
 )
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
+@click.option(
+    "--smoke",
+    is_flag=True,
+    help="Kick the tires: one seed and at most 100 shots per circuit, the first seed of each "
+    "notebook; decides Available and Functional only (Reusable and Reproduced not attempted).",
+)
 def evaluate_cmd(
     deposit: Path,
     out: Path,
@@ -295,6 +305,7 @@ def evaluate_cmd(
     seed_policy: str,
     discrepancy_method: str,
     today: str | None,
+    smoke: bool,
     **kw: Any,
 ) -> None:
     """Validate DEPOSIT, replay it, compare claims and write report.json + report.md."""
@@ -312,6 +323,7 @@ def evaluate_cmd(
             fresh_seeds=fresh_seeds,
             seed_policy="report" if seed_policy == "report" else "strict",
             discrepancy_method="bh" if discrepancy_method == "bh" else "holm",
+            smoke=smoke,
         )
         with backend, terminate_as_interrupt():
             report = evaluate(deposit, out, backend, options)
@@ -327,7 +339,8 @@ def evaluate_cmd(
     _print_report(report, out)
     if report.status == "error":
         sys.exit(exit_code_for(report.error.kind if report.error else "error"))
-    awarded = all(getattr(report.badges, k) for k in BADGE_KEYS)
+    decided = ("available", "functional") if report.mode == "smoke" else BADGE_KEYS
+    awarded = all(getattr(report.badges, k) for k in decided)
     sys.exit(EXIT_OK if awarded else EXIT_DENIED)
 
 

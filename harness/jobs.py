@@ -174,11 +174,19 @@ def fresh_seeds(
     return seeds
 
 
+#: shots of a kick-the-tires run (--smoke): enough to see that a circuit runs
+SMOKE_SHOTS = 100
+
+
 def _circuit_jobs(
-    deposit: Deposit, m: Manifest, index: int, noise: dict[str, str], fresh: int, base: int
+    deposit: Deposit, m: Manifest, index: int, noise: dict[str, str], fresh: int, base: int,
+    smoke: bool = False,
 ) -> list[CircuitJob]:
     c = m.circuits[index]
     recorded = _job(deposit, m, index, noise)
+    if smoke:  # one run, few shots, no ideal: does it run at all?
+        return [recorded.model_copy(update={"shots": min(c.shots, SMOKE_SHOTS),
+                                            "ideal": False})]
     jobs = [recorded, *_seeded(recorded, "trial", c.seeds)]
     if fresh and wants_fresh(m, c.id):
         own = set(c.deposited_seeds())
@@ -238,6 +246,7 @@ def _notebook_runs(
     repeat_first: bool,
     fresh: int = 0,
     base: int = 0,
+    smoke: bool = False,
 ) -> list[NotebookJob]:
     """One job per recorded seed (seed 0 when none is recorded), plus, when asked, a
     second run of the first seed: a notebook that ignores its seed is caught that way."""
@@ -248,7 +257,7 @@ def _notebook_runs(
             "notebook file is missing", file=nb.path, field=f"notebooks[{index}].path"
         )
     _check_noise_reference(nb.noise_model, noise, nb.path, f"notebooks[{index}].noise_model")
-    seeds = nb.seeds or [0]
+    seeds = (nb.seeds or [0])[:1] if smoke else (nb.seeds or [0])
     runs = [(s, f"{nb.id}-seed-{s}") for s in seeds]
     if repeat_first:
         runs.append((seeds[0], f"{nb.id}-seed-{seeds[0]}{REPEAT_SUFFIX}"))
@@ -265,7 +274,7 @@ def _notebook_runs(
             path=nb.path,
             seed=seed,
             parameters=nb.parameters,
-            shots=nb.shots,
+            shots=min(nb.shots, SMOKE_SHOTS) if smoke and nb.shots else nb.shots,
             noise_model=noise.get(nb.noise_model or ""),
             timeout=nb.timeout,
             cell_timeout=nb.cell_timeout,
@@ -283,6 +292,7 @@ def prepare_jobs(
     repeat_first: bool = True,
     fresh: int = 0,
     base: int = 0,
+    smoke: bool = False,
 ) -> PreparedJobs:
     """All jobs of the deposit; ``fresh`` new seeds per seeded experiment when asked
     (--fresh-seeds), drawn reproducibly from ``base``."""
@@ -291,13 +301,14 @@ def prepare_jobs(
     not_run: list[str] = []
     for i, c in enumerate(m.circuits):
         try:
-            jobs.extend(_circuit_jobs(deposit, m, i, noise, fresh, base))
+            jobs.extend(_circuit_jobs(deposit, m, i, noise, 0 if smoke else fresh, base, smoke))
         except DepositError as exc:
             not_run.append(f"circuit {c.id} not run: {exc.one_line()}")
     notebooks: list[NotebookJob] = []
     for i, nb in enumerate(m.notebooks):
         try:
-            notebooks.extend(_notebook_runs(deposit, m, i, noise, repeat_first, fresh, base))
+            notebooks.extend(_notebook_runs(deposit, m, i, noise, repeat_first and not smoke,
+                                            0 if smoke else fresh, base, smoke))
         except DepositError as exc:
             not_run.append(f"notebook {nb.id} not run: {exc.one_line()}")
     recorded, count_findings = _recorded(deposit, m)

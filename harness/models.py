@@ -346,6 +346,11 @@ class Report(Frozen):
     notebooks: tuple[NotebookRun, ...] = ()
     environment: RunEnvironment | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    mode: Literal["full", "smoke"] = Field(
+        default="full",
+        description="smoke: a kick-the-tires run (one seed, few shots) that decides Available "
+        "and Functional only; Reusable and Results Reproduced were not attempted.",
+    )
 
 
 class ValidationReport(Frozen):

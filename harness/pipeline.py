@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from harness import __version__
-from harness.badges import decide, none_awarded
+from harness.badges import decide, none_awarded, smoke_only
 from harness.claims import evaluate_claims, flag_discrepancies
 from harness.claims.base import result
 from harness.errors import DepositError, Interrupted, QreproError, RunnerError
@@ -62,6 +62,8 @@ class Options:
     fresh_seeds: int = 0
     seed_policy: Literal["strict", "report"] = "strict"
     discrepancy_method: Literal["holm", "bh"] = "holm"
+    #: kick the tires: one seed, few shots, Available and Functional only
+    smoke: bool = False
 
 
 @dataclass
@@ -173,6 +175,7 @@ def _run(
             repeat_first=options.determinism_check,
             fresh=options.fresh_seeds,
             base=options.seed,
+            smoke=options.smoke,
         )
         state.findings = (*validation.findings, *prepared.findings)
     failure: RunnerError | None = None
@@ -181,11 +184,11 @@ def _run(
     except RunnerError as exc:  # the evidence gathered so far still decides Available
         execution, failure = None, exc
     with clock.phase("compare"):
-        claims = flag_discrepancies(
+        claims = () if options.smoke else flag_discrepancies(
             evaluate_claims(manifest, execution, prepared.recorded, options.seed),
             options.discrepancy_method,
         )
-    honesty, identical = bit_identity_findings(
+    honesty, identical = ([], []) if options.smoke else bit_identity_findings(
         manifest, pinned_versions(manifest), execution, prepared.recorded
     )
     findings = (
@@ -194,7 +197,8 @@ def _run(
         *honesty,
         *_changed_during_run(deposit, state.digest),
         *version_findings(manifest, execution),
-        *determinism_findings(manifest, execution.notebooks if execution else ()),
+        *(() if options.smoke else determinism_findings(
+            manifest, execution.notebooks if execution else ())),
         *seed_findings(claims, options.seed_policy),
     )
     not_run = [*prepared.not_run, *_failed_runs(execution)]
@@ -202,6 +206,8 @@ def _run(
         not_run.append(f"nothing ran: {failure.one_line()}")
     granted = _granted(manifest, validation, execution, claims, identical)
     badges = decide(findings, not_run, claims, granted)
+    if options.smoke:
+        badges = smoke_only(badges)
     if execution is not None:
         clock.timings["simulator"] = round(sum(r.wall_s for r in execution.circuits), 6)
         clock.timings["notebooks"] = round(sum(r.wall_s for r in execution.notebooks), 6)
@@ -219,6 +225,7 @@ def _run(
         notebooks=execution.notebooks if execution else (),
         environment=execution.environment if execution else None,
         timings=clock.timings,
+        mode="smoke" if options.smoke else "full",
     )
 
 

@@ -34,6 +34,10 @@ def _header(r: Report) -> list[str]:
         f"- status: **{r.status}**",
         f"- generated: {r.generated} by qrepro {r.tool.get('version', '?')}",
     ]
+    if r.mode == "smoke":
+        lines += ["", "**Kick-the-tires run (--smoke)**: one seed and at most 100 shots per "
+                  "circuit; Available and Functional only. Reusable and Results Reproduced "
+                  "were not attempted."]
     if r.error is not None:
         lines += ["", f"**Error ({r.error.kind})**: {r.error.one_line()}"]
     return [*lines, ""]

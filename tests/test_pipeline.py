@@ -208,3 +208,23 @@ def test_check_reports_findings_without_running(make_deposit: Callable[..., Path
     result = check(root, OPTIONS)
     assert result.status == "complete"
     assert [f.code for f in result.findings] == ["not-inventoried"]
+
+
+def test_smoke_runs_one_seed_with_few_shots_and_decides_two_badges(
+        make_deposit: Callable[..., Path], tmp_path: Path) -> None:
+    m = base_manifest()
+    m["circuits"][0]["seeds"] = [5, 6000]
+    m["notebooks"] = [{"id": "nb", "path": "nb.ipynb", "seeds": [1, 2, 3], "shots": 1000}]
+    m["claims"] = [NB_CLAIM]
+    deposit = make_deposit(m, {**BASE_FILES, "nb.ipynb": "{}"})
+    runner = FakeRunner(replay_exactly, notebook_handler=accuracy_by_seed(
+        {1: 0.88, 2: 0.9, 3: 0.92}))
+    report = evaluate(deposit, tmp_path / "out", runner,
+                      Options(today=OPTIONS.today, smoke=True, fresh_seeds=5))
+    assert report.mode == "smoke" and report.claims == ()
+    assert [(j.shots, j.role, j.ideal) for j in runner.jobs] == [(100, "recorded", False)]
+    assert [(j.seed, j.shots) for j in runner.notebook_jobs] == [(1, 100)]
+    b = report.badges
+    assert (b.available, b.functional, b.reusable, b.reproduced) == (True, True, False, False)
+    assert "--smoke" in b.reasons["reproduced"][0] and "--smoke" in b.reasons["reusable"][0]
+    assert "Kick-the-tires" in (tmp_path / "out" / "report.md").read_text()

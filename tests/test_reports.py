@@ -19,7 +19,7 @@ def sample() -> Report:
     cmp = Comparison(verdict="fail", test="threshold", observed=0.77, claimed=0.97,
                      difference=-0.2, statistic="|difference|", statistic_value=0.2,
                      threshold=0.02, evidence="too far | really")
-    claim = ClaimResult(id="fid", source="circuit:a", metric="hellinger_fidelity",
+    claim = ClaimResult(id="fid", kind="scalar", source="circuit:a", metric="hellinger_fidelity",
                         verdict="fail", tolerance={"kind": "absolute", "value": 0.02},
                         comparison=cmp, message="too far | really")
     finding = Finding(code="orcid-missing", severity="info", message="no ORCID",
@@ -43,7 +43,7 @@ def test_json_report_validates_against_shipped_schema(tmp_path: Path) -> None:
 def test_markdown_report_shows_badges_claims_findings(tmp_path: Path) -> None:
     md = write_reports(sample(), tmp_path, ["md"])[0].read_text()
     assert "| Results Reproduced | **denied** |" in md
-    assert "| fid | circuit:a | hellinger_fidelity | 0.9700 | 0.7700 | -0.2000 |" in md
+    assert "| fid | scalar | circuit:a | hellinger_fidelity | 0.9700 | 0.7700 | -0.2000 |" in md
     assert "too far \\| really" in md
     assert "info `orcid-missing`: qdata.yaml: provenance.authors[0].orcid: no ORCID" in md
 

@@ -15,7 +15,8 @@ from harness.errors import QreproError
 #: evaluate options a batch forwards to every evaluation (when not at their default)
 FORWARD = ("runner", "device", "base_image", "forward_ca", "no_forward_ca", "installer",
            "rebuild", "network", "user", "writable_root", "keep_capabilities", "memory",
-           "cpus", "pids_limit", "timeout_s", "disk", "seed", "fresh_seeds", "seed_policy")
+           "cpus", "pids_limit", "timeout_s", "disk", "seed", "fresh_seeds", "seed_policy",
+           "smoke")
 #: of those, what changes a result (the options digest; a change means a new evaluation)
 DECISIVE = ("device", "seed", "fresh_seeds", "seed_policy", "smoke")
 
@@ -66,6 +67,8 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
                   help="As for evaluate.")
     @click.option("--seed-policy", type=click.Choice(["strict", "report"]), default="strict",
                   show_default=True, help="As for evaluate.")
+    @click.option("--smoke", is_flag=True,
+                  help="Kick the tires (as for evaluate): Available and Functional only.")
     @click.pass_context
     def batch_cmd(ctx: click.Context, /, submissions: Path, out: Path, jobs: int,
                   budget: str | None, retry: str | None, ledger_url: str | None,
@@ -103,7 +106,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         try:
             with ledger, reporter:
                 rows = run_batch(subs, options, ledger, executor, on_done=reporter.done)
-                write_summary(rows, out)
+                write_summary(rows, out, smoke=kw["smoke"])
         except KeyboardInterrupt:
             click.echo("qrepro: batch interrupted; run the same command again to finish it",
                        err=True)
