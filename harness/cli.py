@@ -91,6 +91,14 @@ def cli() -> None:
     """Reproduce quantum-ML results from a QDATA deposit and award ACM badges."""
 
 
+@contextmanager
+def _closing(phases: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        phases.close()
+
+
 def _claims_line(report: Report) -> str:
     if report.mode == "smoke":
         return "not evaluated (--smoke: Available and Functional only)"
@@ -290,6 +298,13 @@ def _runner_options(kw: dict[str, Any]) -> Any:
 )
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
 @click.option(
+    "--progress",
+    type=click.Choice(["auto", "rich", "plain", "none"]),
+    default="auto",
+    show_default=True,
+    help="Phases on stderr: auto = on a terminal only; plain = one line per phase (CI logs).",
+)
+@click.option(
     "--smoke",
     is_flag=True,
     help="Kick the tires: one seed and at most 100 shots per circuit, the first seed of each "
@@ -305,12 +320,15 @@ def evaluate_cmd(
     seed_policy: str,
     discrepancy_method: str,
     today: str | None,
+    progress: str,
     smoke: bool,
     **kw: Any,
 ) -> None:
     """Validate DEPOSIT, replay it, compare claims and write report.json + report.md."""
+    from harness.progress import PhaseReporter
     from runners.registry import get_runner
 
+    phases = PhaseReporter(progress)
     try:
         backend = get_runner(kw["runner"], _runner_options(kw))
         _warn_unsandboxed(backend)
@@ -324,8 +342,9 @@ def evaluate_cmd(
             seed_policy="report" if seed_policy == "report" else "strict",
             discrepancy_method="bh" if discrepancy_method == "bh" else "holm",
             smoke=smoke,
+            on_phase=phases,
         )
-        with backend, terminate_as_interrupt():
+        with backend, terminate_as_interrupt(), _closing(phases):
             report = evaluate(deposit, out, backend, options)
     except QreproError as exc:
         _fail(exc)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +64,23 @@ class Options:
     discrepancy_method: Literal["holm", "bh"] = "holm"
     #: kick the tires: one seed, few shots, Available and Functional only
     smoke: bool = False
+    #: progress on stderr (never in the report): called as each phase starts
+    on_phase: PhaseListener | None = None
+
+
+#: told each phase as it starts: (phase, what it does), e.g. ("execute", "6 circuits")
+PhaseListener = Callable[[str, str], None]
 
 
 @dataclass
 class _Clock:
     timings: dict[str, float] = field(default_factory=dict)
+    listener: PhaseListener | None = None
 
     @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
+    def phase(self, name: str, what: str = "") -> Iterator[None]:
+        if self.listener is not None:
+            self.listener(name, what)
         start = time.perf_counter()
         try:
             yield
@@ -113,7 +122,7 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     check_out_dir(source, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     check_out_paths(out_dir, options.formats)
-    clock = _Clock()
+    clock = _Clock(listener=options.on_phase)
     state = _State(info=DepositInfo(source=str(source)))
     start = time.perf_counter()
     try:
@@ -240,9 +249,10 @@ def _execute(
 ) -> Execution | None:
     if prepared.empty:
         return None
-    with clock.phase("build"):
+    with clock.phase("build", f"environment for runner {runner.name}"):
         runner.prepare(prepared.environment, deposit.root, workdir)
-    with clock.phase("execute"):
+    with clock.phase("execute", f"{len(prepared.jobs)} circuit runs, "
+                     f"{len(prepared.notebooks)} notebook runs"):
         job = JobSpec(
             device=options.device,
             circuits=prepared.jobs,

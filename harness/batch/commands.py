@@ -76,9 +76,9 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         """Evaluate every deposit of SUBMISSIONS (a folder of deposits and archives, or a
         .csv / .yaml list: id, path, badges, runner, device, budget, fresh_seeds, seed)."""
         from harness.batch.ledger import Ledger
-        from harness.batch.progress import Reporter
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
+        from harness.progress import Reporter
         from reports.summary import write_summary
 
         try:

@@ -1,5 +1,6 @@
-"""Batch progress on stderr: rich bars on a terminal, one plain line per submission for CI
-logs, or nothing. Never written into a report."""
+"""Progress on stderr, never in a report: rich on a terminal, plain lines for CI logs
+(--progress plain), or nothing. A batch shows done/total with per-state counts and an ETA;
+one evaluation shows its phases (load, validate, prepare, build, execute, compare)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,44 @@ from typing import Any
 from harness.batch.worker import Result
 
 
+def resolve(mode: str) -> str:
+    """auto: rich when stderr is a terminal, else nothing."""
+    if mode == "auto":
+        return "rich" if sys.stderr.isatty() else "none"
+    return mode
+
+
+class PhaseReporter:
+    """One evaluation's phases, as a PhaseListener (harness.pipeline.Options.on_phase)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = resolve(mode)
+        self._start = time.monotonic()
+        self._status: Any = None
+
+    def __call__(self, phase: str, what: str) -> None:
+        line = f"{phase}" + (f": {what}" if what else "")
+        if self.mode == "plain":
+            print(f"[{time.monotonic() - self._start:6.1f} s] {line}", file=sys.stderr,
+                  flush=True)
+        elif self.mode == "rich":
+            if self._status is None:
+                from rich.console import Console
+
+                self._status = Console(stderr=True).status(line)
+                self._status.start()
+            else:
+                self._status.update(line)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
 class Reporter:
     def __init__(self, mode: str, total: int) -> None:
-        if mode == "auto":
-            mode = "rich" if sys.stderr.isatty() else "none"
+        mode = resolve(mode)
         self.mode, self.total, self.count = mode, total, 0
         self.states: dict[str, int] = {}
         self._start = time.monotonic()
