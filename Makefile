@@ -8,7 +8,7 @@ OUT    ?= out/ghz-noisy
 DEPOSIT ?= benchmarks/deposits/ghz-noisy
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint venv deposits schema validity clean
+.PHONY: run test test-slow bench lint venv deposits schema validity clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (qrepro needs Python 3.11)"; exit 1; }
@@ -23,7 +23,12 @@ run: $(STAMP)
 	$(BIN)/qrepro evaluate $(DEPOSIT) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -rs $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -q -rs -m "not slow" $(PYTEST_ARGS)
+
+# evaluations too long for make test's 20 minutes (e.g. 15 notebook trainings): run before a
+# release and after touching the fresh-seed check
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -rs -m slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness runners reports tests benchmarks
@@ -31,6 +36,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.perf.run
+	$(BIN)/python -m benchmarks.perf.batch
 
 validity: $(STAMP)
 	$(BIN)/python -m benchmarks.validity.study
@@ -39,6 +45,8 @@ deposits: $(STAMP)
 	$(BIN)/python benchmarks/deposits/generate_ghz.py
 	$(BIN)/python benchmarks/deposits/generate_hostile.py
 	$(BIN)/python benchmarks/deposits/generate_notebooks.py
+	$(BIN)/python benchmarks/deposits/generate_qv.py
+	$(BIN)/python benchmarks/deposits/generate_compare.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -55,6 +55,7 @@ def test_broken_notebook_denies_functional_and_names_the_cell(tmp_path: Path) ->
     assert "deliberately broken" in md
 
 
+@pytest.mark.slow  # 15 trainings through papermill: about 10 minutes on 2 cores
 def test_cherry_picked_seeds_are_flagged_with_ten_fresh_seeds(tmp_path: Path) -> None:
     """The best 5 of 20 training seeds deposited: replayed, the claim passes; against 10
     fresh seeds it is seed-sensitive and (strict policy) loses Results Reproduced."""
