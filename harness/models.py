@@ -239,19 +239,35 @@ class SeedCheck(Frozen):
     deposited_mean: float | None = Field(
         default=None, description="Mean of the values at the deposited seeds."
     )
+    better: Literal["higher", "lower"] = Field(
+        default="higher",
+        description="Which direction of the metric is better (a circuit's tvd_ideal: lower; a "
+        "notebook metric: its manifest's better). The test is one-sided toward it: a flattering "
+        "selection of seeds moves the deposited values that way; the worst seeds are never "
+        "flagged.",
+    )
     p_value: float | None = Field(
         default=None,
-        description="Combined permutation p-value (test npc-location-rank-spread: Fisher "
-        "combination of location, rank and spread components) of the values at the deposited "
-        "seeds vs the fresh-seed values; reports before it held a two-sided Welch t-test.",
+        description="Normal-theory p-value of the one-sided lowest-seed test (test "
+        "one-sided-lowest-seed): T = (worst deposited value - fresh mean) / fresh sd, oriented "
+        "toward the better direction, against n_d + K independent normal values. Reports "
+        "before it held a combined permutation p (npc-location-rank-spread) or a two-sided "
+        "Welch t-test.",
+    )
+    permutation_p: float | None = Field(
+        default=None,
+        description="Permutation p-value of the same statistic over the assignments of the "
+        "pooled values to deposited and fresh (exact under exchangeable seeds): the claim is "
+        "flagged only when it is also below 2.5 alpha.",
     )
     test: str | None = Field(
-        default=None, description="The test run: npc-location-rank-spread (none: not tested)."
+        default=None, description="The test run: one-sided-lowest-seed (none: not tested)."
     )
     components: dict[str, float] = Field(
         default_factory=dict,
-        description="Permutation p-values of the components: location (|Welch t|), rank "
-        "(two-sided Mann-Whitney U) and spread (small deposited/fresh variance is extreme).",
+        description="One-sided permutation p-values shown as evidence (they do not decide): "
+        "location (Welch t toward the better direction), rank (Mann-Whitney U toward it) and "
+        "spread (small deposited/fresh variance is extreme).",
     )
     variance_ratio: float | None = Field(
         default=None,
@@ -274,7 +290,10 @@ class SeedCheck(Frozen):
         "inconclusive (not flagged but underpowered, one deposited seed, or correlated seeds).",
     )
     alpha: float
-    flagged: bool = Field(description="seed-sensitive: the deposited seeds are extreme.")
+    flagged: bool = Field(
+        description="seed-sensitive: the deposited seeds are a flattering selection (normal-"
+        "theory p < alpha and permutation p < 2.5 alpha)."
+    )
     evidence: str
 
 

@@ -19,8 +19,21 @@ def with_seed_check(
     out = decided(claim, comparison)
     if not fresh or not deposited or claim.value is None:
         return out
-    check = seed_check(claim.value, deposited, fresh, correlated=correlated)
+    check = seed_check(claim.value, deposited, fresh, correlated=correlated,
+                       higher_is_better=higher_is_better(claim))
     return out.model_copy(update={"seed_check": check})
+
+
+#: circuit metrics where less is better (cherry-picking goes the other way)
+LOWER_IS_BETTER = frozenset({"tvd_ideal"})
+
+
+def higher_is_better(claim: Claim) -> bool:
+    """The direction a cherry-picked deposit is flattering in: the claim's ``better`` when
+    it states one, else the metric's own (tvd_ideal: lower; the others: higher)."""
+    if "better" in claim.model_fields_set:
+        return claim.better == "higher"
+    return claim.metric not in LOWER_IS_BETTER
 
 
 def margin(claim: Claim) -> float:

@@ -422,7 +422,10 @@ class Claim(_Model):
         description="comparative: the sources from best to worst.",
     )
     better: Literal["higher", "lower"] = Field(
-        default="higher", description="comparative: whether a higher metric is better."
+        default="higher",
+        description="Whether a higher metric is better: the order of a comparative claim, and "
+        "the flattering direction the fresh-seed check looks for (default: higher; tvd_ideal: "
+        "lower).",
     )
     confidence: float = Field(
         default=0.95, ge=0.5, lt=1, description="Confidence of one-sided and comparative claims."

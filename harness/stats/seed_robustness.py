@@ -3,73 +3,62 @@
 With ``--fresh-seeds K`` every seeded experiment also runs with K new seeds. For each claim:
 
 * the claim's percentile among the K fresh-seed values (shown for every claim);
-* with two or more deposited seeds (and two or more fresh ones), a combined permutation test
-  of "the values at the deposited seeds and at the fresh seeds come from one distribution".
-  p < alpha (0.02 by default) flags the claim "seed-sensitive": its seeds sit in a tail of
-  what the experiment gives (e.g. the best 5 of 20 seeds were reported). Under the default
-  policy a flagged claim keeps Reproduced away;
+* with two or more deposited seeds (and two or more fresh ones), a one-sided test of "the
+  deposited seeds are a flattering selection": p < alpha (0.02 by default), confirmed by a
+  permutation guard, flags the claim "seed-sensitive" (e.g. the best 5 of 20 seeds were
+  reported). Under the default policy a flagged claim keeps Reproduced away;
 * a single deposited seed cannot be judged this way: even a value above all K fresh values
   has probability 1/(K+1) for an honest seed, so it is reported, never flagged.
 
-The test (``npc-location-rank-spread``) is Pesarin's nonparametric combination (NPC) of three
-components, each a statistic of the labelling of the pooled n_d + K values:
+Cherry-picking is directional: authors keep the seeds that make the claim look better, and
+which direction is better is known (``higher_is_better``; the values are negated when lower is
+better, so everything below is written for "higher is better"). A deposit whose seeds happen to
+be the worst is not flattering and is never flagged.
 
-* location: |Welch t| of deposited vs fresh;
-* rank: two-sided Mann-Whitney |U - n_d K / 2| (midranks for ties);
-* spread: deposited sample variance / fresh sample variance, where SMALL is extreme (a
-  best-k-of-n selection keeps the top of the distribution, whose spread is much narrower).
+The test (``one-sided-lowest-seed``): the statistic is the lowest deposited value, in fresh
+standard deviations above the fresh mean,
 
-Every label assignment of the pooled values is enumerated when there are at most
-``EXACT_LIMIT`` (20,000) of them (n_d = 5: K <= 15), otherwise ``SAMPLED`` (10,000) random
-assignments from a fixed numpy seed are used, plus the observed one. For each component
-every assignment gets its permutation p-value (share of assignments at least as extreme);
-they are combined by Fisher's -2 sum log p, and the overall p is the share of assignments
-whose combined statistic is at least the observed one. Under honest seeds (deposited and
-fresh values exchangeable, e.g. iid) the enumerated test is exact whatever the metric's
-distribution and its ties (discrete accuracies), and the sampled one is a standard Monte
-Carlo permutation test.
+    T = (min(deposited) - mean(fresh)) / sd(fresh).
 
-Why the combined test: a PennyLane classifier whose 20 seeds give test accuracy 0.776 +/-
-0.063 (step 1/39), deposited as its best five (0.851 +/- 0.012), against 10 fresh seeds
-(0.751 +/- 0.126, e.g. 24 24 25 25 27 31 31 34 36 36 / 39): Welch p = 0.033, not flagged at
-0.02; the combined test gives p = 0.012 (spread component p = 0.0007: the deposited variance
-is 1/120 of the fresh one) and flags it. How the fresh values lie matters: of all 2010 sets
-of ten fresh values between 19/39 and 36/39 with that mean and sd (to 3 decimals), 67% are
-flagged; of the 13 that stay inside the 20 seeds' range 0.59-0.87, 4. A fresh sd twice the
-seeds' sd is itself unlikely for fresh seeds of the same experiment.
+When the seed-to-seed distribution F is known, the likelihood ratio of "the n_d deposited
+values are the best n_d of m seeds" against "n_d ordinary seeds" is proportional to
+F(min deposited)^(m - n_d), so the lowest deposited value is the most powerful statistic for
+every m (Neyman-Pearson); T estimates F from the fresh seeds. A high T needs all three kinds
+of evidence at once: a high deposited location, a high rank of every deposited value (its
+lowest one) and a narrow deposited spread.
 
-Measured by benchmarks/validity/seed_check.py (1000 trials per cell, 5 deposited seeds,
-cherry-picked = the best 5 of 20; notebook accuracies on 39 test points, per-seed true
-accuracy ~ N(0.78, sd), and a fidelity-like success fraction of 1000 shots), flag rates at
-alpha 0.02, combined test / Welch:
+* normal-theory p: P(T >= t) for n_d + K independent normal values, computed by quadrature
+  (Gauss-Hermite over the fresh mean, Gauss-Legendre over the log of the fresh sd; relative
+  error < 1e-7), no Monte Carlo. This p is the test's ``p_value``: p < alpha is needed to flag.
+* guard: the permutation p of the same statistic over every assignment of the pooled values to
+  "deposited" (n_d) and "fresh" (K) (all of them up to ``EXACT_LIMIT`` = 20,000, n_d = 5:
+  K <= 15; else ``SAMPLED`` = 10,000 random ones from a fixed seed plus the observed one) must
+  also be below ``GUARD`` * alpha (0.05). Under honest seeds (deposited and fresh values
+  exchangeable) that permutation test is exact whatever the distribution and its ties
+  (enumerated; sampled: up to Monte Carlo error), so the false-flag rate is at most 0.05 for
+  any metric; for normal-like metrics it is about alpha. With few values the guard cannot
+  pass (n_d = K = 2: 6 assignments), so nothing is flagged.
 
-metric                 cherry, K = 10   cherry, K = 20   honest, K = 10   honest, K = 20
-accuracy sd 0.06       64.2% / 68.2%    78.8% / 87.2%    2.3% / 2.5%      1.5% / 2.6%
-accuracy sd 0.09       67.4% / 67.5%    81.6% / 91.1%    2.1% / 2.2%      2.5% / 3.2%
-accuracy sd 0.13       70.5% / 73.3%    82.7% / 91.7%    2.1% / 2.5%      2.3% / 3.4%
-fidelity-like          63.1% / 63.7%    78.3% / 84.5%    2.1% / 1.9%      2.4% / 3.0%
+Why not a permutation test alone (exact at alpha): its reference distribution is taken from
+the pooled values, which under cherry-picking contain the selected cluster, and at K = 10 no
+exact level-0.02 test reaches 80% against a best-5-of-20 selection (the permutation version
+of T: 72-77%, the one-sided combination of location, rank and spread: 70-75%). Measured by
+benchmarks/validity/seed_check.py (1000 trials per cell; notebook accuracies on 39 test points
+with seed-to-seed sd 0.06-0.13, a fidelity-like metric): this test flags 84-87% of
+best-5-of-20 deposits at K = 10 and 94% at K = 20, 1.8-2.8% of honest deposits (2.3-2.6% for
+the accuracies, 1.9-2.0% for the fidelity with 20,000 trials) and none of the worst 5 of 20
+(docs/statistics.md has the tables and the candidates compared).
 
-So the combined test holds its level (exactly when enumerated; Welch runs 2.5-3.4% at
-K = 20) but on average it is not more powerful than Welch: 0-4 points lower at K = 10 and
-6-10 points lower at K = 20. A permutation test takes its reference distribution from the
-pooled values, and under cherry-picking those contain the selected cluster; Welch's
-normal-theory reference does not.
-No level-0.02 test reaches 80% at K = 10 here: even the most powerful rank test against this
-alternative (the rank of the lowest deposited value, one-sided) reached 0.71 (normal, 400
-simulations).
-
-alpha stays 0.02. At 0.05 the combined test flags 81-87% of cherry-picked deposits at K = 10
-(92-93% at K = 20) but 3-5% of honest ones (500 trials per cell), so under the strict policy
-one honest deposit in twenty would lose Reproduced; at 0.01 it flags 50-57% (K = 10) and
-66-69% (K = 20).
+Also reported, for reading (they do not decide): the one-sided permutation p-values of the
+three components, location (Welch t), rank (Mann-Whitney U, midranks for ties) and spread
+(a small deposited/fresh variance ratio is extreme).
 
 Power: against the reference alternative "the deposited n_d values are the best n_d of 4 n_d
-seeds" (normal seed-to-seed distribution; the three statistics are affine-invariant, so only
-n_d and K matter) the power at the K used and the smallest K in ``LADDER`` with power >= 0.8
-are estimated by seeded Monte Carlo (``POWER_SIMS`` simulations, ``POWER_PERMS`` assignments
-each) and cached per (n_d, K, alpha). A test that does not flag is reported as "typical" only
-when that power is at least 0.8; otherwise it is "inconclusive" and says how many fresh seeds
-would be enough.
+seeds" (normal; T is affine-invariant, so only n_d and K matter) the power at the K used and
+the smallest K in ``LADDER`` with power >= 0.8 are estimated by seeded Monte Carlo
+(``POWER_SIMS`` simulations, the guard over ``POWER_PERMS`` assignments) and cached per
+(n_d, K, alpha). A test that does not flag is reported as "typical" only when that power is at
+least 0.8; otherwise it is "inconclusive" and says how many fresh seeds would be enough.
 
 Pure functions; no I/O.
 """
@@ -83,27 +72,37 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from numpy.polynomial.legendre import leggauss
 from numpy.typing import NDArray
+from scipy import special
 
 from harness.intake.manifest import MANIFEST_NAME
 from harness.models import BadgeKey, ClaimResult, Finding, SeedCheck
 
 DEFAULT_ALPHA = 0.02
-TEST_NAME = "npc-location-rank-spread"
+GUARD = 2.5  # the permutation p must also be below GUARD * alpha
+TEST_NAME = "one-sided-lowest-seed"
 COMPONENTS = ("location", "rank", "spread")
 EXACT_LIMIT = 20_000
 SAMPLED = 10_000
 PERM_SEED = 20_261_122
 POWER_TARGET = 0.8
-POWER_SIMS = 400
-POWER_PERMS = 2_000
+POWER_SIMS = 1_000
+POWER_PERMS = 1_000
 POWER_SEED = 4_242
 LADDER = (5, 10, 15, 20, 30, 40, 60, 80)
 SELECTION_FACTOR = 4  # reference alternative: the best n_d of SELECTION_FACTOR * n_d seeds
+HERMITE_NODES, LOG_SD_NODES = 64, 128
+TAIL = 1e-40  # the fresh-sd quadrature covers all but 2 TAIL of its distribution
+ZERO_VAR = 1e-12  # a fresh variance below this (pooled values standardised) is zero
+CHUNK = 128
 
 Outcome = Literal["seed-sensitive", "typical", "inconclusive"]
+Better = Literal["higher", "lower"]
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
+Bools = NDArray[np.bool_]
 
 
 def percentile(value: float, sample: Sequence[float]) -> float:
@@ -129,6 +128,105 @@ def _assignments(n: int, n_d: int, limit: int, sample: int, seed: int) -> Ints:
     return out
 
 
+def _default_assignments(n: int, n_d: int) -> Ints:
+    return _assignments(n, n_d, EXACT_LIMIT, SAMPLED, PERM_SEED)
+
+
+# --- the statistic and its normal-theory p ------------------------------------------------
+
+
+def lowest_t(deposited: Floats, fresh: Floats) -> Floats:
+    """T = (min deposited - mean fresh) / sd fresh down each column (n_d x S, K x S -> S);
+    a zero fresh sd gives +inf, -inf or 0 by the sign of the numerator."""
+    low = deposited.min(axis=0)
+    mean = fresh.mean(axis=0)
+    sd = fresh.std(axis=0, ddof=1)
+    diff = low - mean
+    scale = np.maximum(np.abs(low), np.abs(mean))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = diff / sd
+    flat = sd <= 1e-12 * np.maximum(scale, 1e-300)
+    out: Floats = np.where(flat, _infinite(diff, 1e-12 * scale), t)
+    return out
+
+
+def _infinite(diff: Floats, tol: Floats | float) -> Floats:
+    """T when the fresh sd is zero: +inf or -inf by the sign of ``diff``, 0 within ``tol``."""
+    out: Floats = np.where(diff > tol, np.inf, np.where(diff < -tol, -np.inf, 0.0))
+    return out
+
+
+@lru_cache(maxsize=128)
+def _nodes(k: int) -> tuple[Floats, Floats, Floats]:
+    """Quadrature for K standard normal fresh values: nodes of the fresh mean m ~ N(0, 1/K)
+    (Gauss-Hermite), of the fresh sd s (s^2 ~ chi2(K-1) / (K-1); Gauss-Legendre in log s over
+    all but 2 TAIL of its distribution) and the product weights (len m x len s)."""
+    nu = k - 1
+    u, wu = hermegauss(HERMITE_NODES)
+    m = u / math.sqrt(k)
+    lo = 0.5 * math.log(2 * special.gammaincinv(nu / 2, TAIL) / nu)
+    hi = 0.5 * math.log(2 * special.gammainccinv(nu / 2, TAIL) / nu)
+    v, wv = leggauss(LOG_SD_NODES)
+    y = lo + (v + 1) / 2 * (hi - lo)
+    s = np.exp(y)
+    # density of log s: 2 (nu/2)^(nu/2) / Gamma(nu/2) s^nu exp(-nu s^2 / 2)
+    log_density = (
+        math.log(2) + nu / 2 * math.log(nu / 2) - special.gammaln(nu / 2) + nu * y
+        - nu * s * s / 2
+    )
+    ws = wv / 2 * (hi - lo) * np.exp(log_density)
+    weights = np.outer(wu / wu.sum(), ws)
+    for a in (m, s, weights):
+        a.flags.writeable = False
+    return m, s, weights
+
+
+def normal_p(t: Floats | float, n_d: int, k: int) -> Floats:
+    """P(T >= t) when the n_d deposited and K fresh values are independent standard normal:
+    the mean over the fresh mean m and sd s of P(every deposited value >= m + t s) =
+    Phi(-(m + t s))^n_d."""
+    m, s, weights = _nodes(k)
+    tt = np.atleast_1d(np.asarray(t, dtype=float))
+    finite = np.isfinite(tt)
+    out = np.empty(tt.shape)
+    x = np.where(finite, tt, 0.0)
+    for i in range(0, tt.size, CHUNK):
+        part = x[i : i + CHUNK, None, None]
+        below = special.ndtr(-(m[None, :, None] + part * s[None, None, :])) ** n_d
+        out[i : i + CHUNK] = np.einsum("tij,ij->t", below, weights)
+    result: Floats = np.where(finite, np.clip(out, 0.0, 1.0), np.where(tt > 0, 0.0, 1.0))
+    return result
+
+
+@lru_cache(maxsize=512)
+def critical(n_d: int, k: int, alpha: float = DEFAULT_ALPHA) -> float:
+    """The t with normal_p(t) = alpha: the normal-theory p is below alpha iff T > t."""
+    lo, hi = -1.0, 1.0
+    while normal_p(lo, n_d, k)[0] < alpha:
+        lo *= 2
+    while normal_p(hi, n_d, k)[0] > alpha:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if normal_p(mid, n_d, k)[0] > alpha:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+# --- permutations -------------------------------------------------------------------------
+
+
+def _standardised(deposited: Floats, fresh: Floats) -> Floats:
+    """The pooled values (n x S) centred and scaled per column: T and the components are
+    affine-invariant, and comparable magnitudes let rounding merge equal statistics."""
+    z = np.vstack([deposited, fresh]).astype(float)
+    sd = z.std(axis=0)
+    out: Floats = (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return out
+
+
 def _group_sums(rows: Floats, idx: Ints) -> Floats:
     """Sum of each row's values over each assignment's deposited group: (Q, n) -> (Q, M)."""
     q, n = rows.shape
@@ -142,6 +240,90 @@ def _group_sums(rows: Floats, idx: Ints) -> Floats:
     member[idx, np.arange(m)[None, :]] = 1.0
     product: Floats = rows @ member
     return product
+
+
+def _lowest_stats(z: Floats, s_d: Floats, q_d: Floats, idx: Ints) -> Floats:
+    """T of every assignment: z (S, n) standardised values; s_d, q_d (S, M) the deposited
+    sums and sums of squares; idx (n_d x M) the deposited groups."""
+    n_d, n = idx.shape[0], z.shape[1]
+    k = n - n_d
+    low = z[:, idx[0]]
+    for members in idx[1:]:
+        np.minimum(low, z[:, members], out=low)
+    s_f = z.sum(axis=1)[:, None] - s_d
+    q_f = (z * z).sum(axis=1)[:, None] - q_d
+    mean_f = s_f / k
+    var_f = np.maximum(q_f - s_f * mean_f, 0.0) / (k - 1)
+    diff = low - mean_f
+    flat = var_f <= ZERO_VAR
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t: Floats = diff / np.sqrt(var_f)
+    if flat.any():
+        t[flat] = _infinite(diff[flat], 1e-9)
+    return t
+
+
+def _share_at_least(stat: Floats) -> Floats:
+    """Per row, the share of entries at least the first one (column 0: the observed
+    labelling), with a relative tolerance of 1e-9 so that equal statistics from sums taken in
+    another order count as equal."""
+    obs = stat[:, :1]
+    with np.errstate(invalid="ignore"):
+        edge = np.where(np.isfinite(obs), obs - 1e-9 * (1 + np.abs(obs)), obs)
+    share: Floats = (stat >= edge).mean(axis=1)
+    return share
+
+
+def permutation_p(deposited: Floats, fresh: Floats, assignments: Ints | None = None) -> Floats:
+    """The permutation p of T for every column (n_d x S, K x S): the share of assignments
+    (n_d x M indices, column 0 = observed; default seed_check's) whose T is at least the
+    observed one."""
+    n_d, k = deposited.shape[0], fresh.shape[0]
+    idx = assignments if assignments is not None else _default_assignments(n_d + k, n_d)
+    z = _standardised(deposited, fresh).T  # (S, n)
+    s = z.shape[0]
+    sums = _group_sums(np.concatenate([z, z * z]), idx)
+    return _share_at_least(_lowest_stats(z, sums[:s], sums[s:], idx))
+
+
+def flags(
+    deposited: Floats, fresh: Floats, alpha: float = DEFAULT_ALPHA, assignments: Ints | None = None
+) -> Bools:
+    """The decision for every column, oriented so that higher is better: T above the normal
+    critical value (normal-theory p < alpha) and permutation p < GUARD * alpha (computed only
+    where the first holds)."""
+    n_d, k = deposited.shape[0], fresh.shape[0]
+    out = lowest_t(deposited, fresh) > critical(n_d, k, alpha)
+    cols = np.flatnonzero(out)
+    for i in range(0, cols.size, CHUNK):
+        part = cols[i : i + CHUNK]
+        perm = permutation_p(deposited[:, part], fresh[:, part], assignments)
+        out[part] = perm < GUARD * alpha
+    flagged: Bools = out
+    return flagged
+
+
+def permutation_pvalues(deposited: Floats, fresh: Floats) -> tuple[float, dict[str, float]]:
+    """For one deposit (higher is better): the permutation p of T, and the one-sided
+    permutation p-values of location (Welch t), rank (Mann-Whitney rank sum, midranks) and
+    spread (small deposited share of the sum of squares), over seed_check's assignments."""
+    n_d, k = deposited.size, fresh.size
+    idx = _default_assignments(n_d + k, n_d)
+    z = _standardised(deposited[:, None], fresh[:, None])[:, 0]
+    ranks = _doubled_ranks(z[:, None])[:, 0]
+    s_d, q_d, r_d = _group_sums(np.stack([z, z * z, ranks]), idx)
+    lowest = _lowest_stats(z[None, :], s_d[None, :], q_d[None, :], idx)
+    q_t = float((z * z).sum())
+    ss_d = np.maximum(q_d - s_d * s_d / n_d, 0.0)
+    ss_f = np.maximum(q_t - q_d - s_d * s_d / k, 0.0)  # the fresh sum is -s_d: z has mean 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(ss_d / (n_d * (n_d - 1)) + ss_f / (k * (k - 1)))
+        location = s_d * (1 / n_d + 1 / k) / se
+        spread = -ss_d / (ss_d + ss_f)
+    location = np.where(np.isnan(location), 0.0, location)
+    spread = np.where(np.isnan(spread), -0.5, spread)
+    shares = _share_at_least(np.stack([lowest[0], location, r_d, spread]))
+    return float(shares[0]), dict(zip(COMPONENTS, map(float, shares[1:]), strict=True))
 
 
 def _doubled_ranks(z: Floats) -> Floats:
@@ -159,88 +341,21 @@ def _doubled_ranks(z: Floats) -> Floats:
     return ranks
 
 
-def _upper_counts(x: Floats) -> Ints:
-    """For every entry, how many entries of its row (last axis) are >= it."""
-    m = x.shape[-1]
-    order = np.argsort(x, axis=-1)
-    xs = np.take_along_axis(x, order, axis=-1)
-    new = np.ones(xs.shape, dtype=bool)
-    new[..., 1:] = xs[..., 1:] != xs[..., :-1]
-    below = np.maximum.accumulate(np.where(new, np.arange(m), 0), axis=-1)
-    out = np.empty(x.shape, dtype=np.int64)
-    np.put_along_axis(out, order, m - below, axis=-1)
-    return out
-
-
-def _upper_counts_int(keys: Ints, top: int) -> Ints:
-    """_upper_counts for integer keys in 0..top (rows = first axis), by counting."""
-    s, _ = keys.shape
-    flat = (keys + np.arange(s)[:, None] * (top + 1)).ravel()
-    hist = np.bincount(flat, minlength=s * (top + 1)).reshape(s, top + 1)
-    at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]
-    return np.take_along_axis(at_least, keys, axis=1)
-
-
-def npc_pvalues(
-    deposited: Floats, fresh: Floats, assignments: Ints | None = None
-) -> tuple[Floats, Floats]:
-    """The combined test for every column: ``deposited`` (n_d x S) against ``fresh`` (K x S),
-    over ``assignments`` (n_d x M indices, column 0 = observed; default: seed_check's).
-    Returns the combined p-values (S,) and the component p-values (3, S): location, rank,
-    spread."""
-    n_d, k = deposited.shape[0], fresh.shape[0]
-    n = n_d + k
-    idx = (
-        assignments
-        if assignments is not None
-        else _assignments(n, n_d, EXACT_LIMIT, SAMPLED, PERM_SEED)
-    )
-    m = idx.shape[1]
-    z = np.vstack([deposited, fresh]).astype(float)
-    s = z.shape[1]
-    sd = z.std(axis=0)
-    z = (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)  # all three are affine-invariant
-    rows = np.concatenate([z.T, (z * z).T, _doubled_ranks(z).T])  # (3 S, n)
-    sums = _group_sums(rows, idx)  # (3 S, M): deposited sum, sum of squares, rank sum
-    s_d, q_d, r_d = sums[:s], sums[s : 2 * s], sums[2 * s :]
-    q_t = (z * z).sum(axis=0)[:, None]  # n, or 0 when every value is equal
-    sq = s_d * s_d  # the fresh sum is -s_d: z has mean 0
-    ss_d = np.maximum(q_d - sq / n_d, 0.0)  # sums of squares about the group means
-    ss_f = np.maximum(q_t - q_d - sq / k, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Welch t^2 up to a constant factor: (mean_d - mean_f)^2 = sq (1/n_d + 1/k)^2
-        location = sq / (ss_d / (n_d * (n_d - 1)) + ss_f / (k * (k - 1)))
-        # -(share of the deposited sum of squares): monotone in -var_d / var_f
-        spread = -ss_d / (ss_d + ss_f)
-    np.copyto(location, 0.0, where=np.isnan(location))  # 0/0: every value equal
-    np.copyto(spread, -0.5, where=np.isnan(spread))
-    # 2 |U - n_d K / 2|, an integer in 0..n_d K
-    rank = np.rint(np.abs(r_d - n_d * (n + 1))).astype(np.int64)
-    # rounding makes equal statistics from sums taken in another order compare equal
-    counts = (
-        _upper_counts(np.round(location, 9)),
-        _upper_counts_int(rank, n_d * k),
-        _upper_counts(np.round(spread, 9)),
-    )
-    # Fisher's -2 sum log p is largest where the product of the counts is smallest; the
-    # product is an exact integer in float64 (m**3 < 2**53)
-    product = counts[0] * counts[1].astype(float) * counts[2]
-    overall = (product <= product[:, :1]).mean(axis=1)
-    return overall, np.stack([c[:, 0] for c in counts]) / m
+# --- power --------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=512)
 def power(n_d: int, k: int, alpha: float = DEFAULT_ALPHA) -> float:
     """Seeded Monte Carlo power of the test with n_d deposited and k fresh seeds against the
-    best n_d of 4 n_d normal seeds (POWER_SIMS simulations, POWER_PERMS assignments each).
-    Common random numbers across k: the deposits and the first k fresh values are shared."""
+    best n_d of 4 n_d normal seeds (POWER_SIMS simulations, the guard over POWER_PERMS
+    assignments). Common random numbers across k: the deposits and the first k fresh values
+    are shared."""
     rng = np.random.default_rng(POWER_SEED + n_d)
     pool = rng.standard_normal((SELECTION_FACTOR * n_d, POWER_SIMS))
     deposited = np.sort(pool, axis=0)[-n_d:]
     fresh = rng.standard_normal((max(k, LADDER[-1]), POWER_SIMS))[:k]
     idx = _assignments(n_d + k, n_d, POWER_PERMS, POWER_PERMS, PERM_SEED)
-    p, _ = npc_pvalues(deposited, fresh, idx)
-    return float(np.mean(p < alpha))
+    return float(np.mean(flags(deposited, fresh, alpha, idx)))
 
 
 @lru_cache(maxsize=128)
@@ -249,21 +364,32 @@ def fresh_needed(n_d: int, alpha: float = DEFAULT_ALPHA) -> int | None:
     return next((k for k in LADDER if power(n_d, k, alpha) >= POWER_TARGET), None)
 
 
-def npc_test(
-    deposited: Sequence[float] | Floats, fresh: Sequence[float] | Floats
-) -> tuple[float, dict[str, float]]:
-    """The combined permutation p-value and the component p-values (location, rank,
-    spread) of deposited vs fresh values (each at least two)."""
-    d = np.asarray(deposited, dtype=float)
-    f = np.asarray(fresh, dtype=float)
+# --- the check ----------------------------------------------------------------------------
+
+
+def lowest_seed_test(
+    deposited: Sequence[float] | Floats,
+    fresh: Sequence[float] | Floats,
+    higher_is_better: bool = True,
+) -> tuple[float, float, float, dict[str, float]]:
+    """For one deposit (at least two deposited and two fresh values): T (oriented so that
+    higher is better), its normal-theory p, its permutation p, and the one-sided component
+    p-values (location, rank, spread)."""
+    sign = 1.0 if higher_is_better else -1.0
+    d = sign * np.asarray(deposited, dtype=float)
+    f = sign * np.asarray(fresh, dtype=float)
     if d.size < 2 or f.size < 2:
-        raise ValueError("the combined test needs at least two deposited and two fresh values")
-    p, comp = npc_pvalues(d[:, None], f[:, None])
-    return float(p[0]), {name: float(comp[i, 0]) for i, name in enumerate(COMPONENTS)}
+        raise ValueError("the test needs at least two deposited and two fresh values")
+    t = lowest_t(d[:, None], f[:, None])
+    p = float(normal_p(t, d.size, f.size)[0])
+    perm, comps = permutation_pvalues(d, f)
+    return float(t[0]), p, perm, comps
 
 
 def _fmt_p(p: float) -> str:
-    return f"{p:.2g}"
+    """"= 0.0037", or "< 0.0001" for the smallest p-values (the quadrature's relative error
+    grows there)."""
+    return f"= {p:.2g}" if p >= 1e-4 or p == 0 else "< 0.0001"
 
 
 def seed_check(
@@ -272,11 +398,15 @@ def seed_check(
     fresh: Sequence[float],
     alpha: float = DEFAULT_ALPHA,
     correlated: bool = False,
+    higher_is_better: bool = True,
 ) -> SeedCheck:
     """``correlated``: the deposited seeds share shots (harness.stats.correlated_seeds), so
-    their spread is no estimate of seed-to-seed variance and the test is not run."""
+    their spread is no estimate of seed-to-seed variance and the test is not run.
+    ``higher_is_better``: the direction a flattering selection moves the metric (circuit
+    tvd_ideal: lower; a notebook metric: its manifest's ``better``)."""
     f = np.asarray(fresh, dtype=float)
     d = np.asarray(deposited, dtype=float)
+    better: Better = "higher" if higher_is_better else "lower"
     where = percentile(claimed, list(f))
     base = SeedCheck(
         fresh_n=int(f.size),
@@ -287,6 +417,7 @@ def seed_check(
         deposited_n=int(d.size),
         deposited_mean=float(d.mean()) if d.size else None,
         alpha=alpha,
+        better=better,
         flagged=False,
         evidence="",
     )
@@ -299,26 +430,29 @@ def seed_check(
         why, skipped = untested
         return base.model_copy(update={"evidence": f"{head}; {why}", "outcome": skipped})
 
-    p, comps = npc_test(d, f)
-    flagged = p < alpha
+    t, p, perm, comps = lowest_seed_test(d, f, higher_is_better)
+    guard = GUARD * alpha
+    flagged = p < alpha and perm < guard
     n_d, k = int(d.size), int(f.size)
     v_d, v_f = float(d.var(ddof=1)), float(f.var(ddof=1))
     ratio = v_d / v_f if v_f > 0 else None
     pw = power(n_d, k, alpha)
     needed = fresh_needed(n_d, alpha)
     selection = f"best-{n_d}-of-{SELECTION_FACTOR * n_d} selection"
+    direction = f"one-sided toward {better} values, the better direction"
+    ps = _p_words(p, perm, alpha, guard)
     if flagged:
         outcome: Outcome = "seed-sensitive"
         verdict = (
-            f"seed-sensitive: the {n_d} deposited seeds are extreme among {k} fresh seeds "
-            f"(combined permutation test of location, rank and spread, p = {_fmt_p(p)} < "
-            f"{alpha:g}): {_components(d, f, comps, ratio)}"
+            f"seed-sensitive: the {n_d} deposited seeds are a flattering selection among {k} "
+            f"fresh seeds ({direction}: {_lowest_words(d, f, t, higher_is_better)}, {ps}): "
+            f"{_components(d, f, comps, ratio, higher_is_better)}"
         )
     elif pw >= POWER_TARGET:
         outcome = "typical"
         verdict = (
-            f"the deposited seeds are typical (combined permutation p = {_fmt_p(p)} >= "
-            f"{alpha:g}; power {pw:.2f} at {k} fresh seeds against a {selection})"
+            f"the deposited seeds are typical ({direction}: {ps}; power {pw:.2f} at {k} fresh "
+            f"seeds against a {selection})"
         )
     else:
         outcome = "inconclusive"
@@ -328,12 +462,13 @@ def seed_check(
             else f"even {LADDER[-1]} fresh seeds would not give {POWER_TARGET:.0%}"
         )
         verdict = (
-            f"inconclusive: not flagged (combined permutation p = {_fmt_p(p)} >= {alpha:g}), "
-            f"but {k} fresh seeds detect a {selection} only {pw:.0%} of the time; {more}"
+            f"inconclusive: not flagged ({direction}: {ps}), but {k} fresh seeds detect a "
+            f"{selection} only {pw:.0%} of the time; {more}"
         )
     return base.model_copy(
         update={
             "p_value": p,
+            "permutation_p": perm,
             "flagged": flagged,
             "evidence": f"{head}; {verdict}",
             "test": TEST_NAME,
@@ -343,6 +478,30 @@ def seed_check(
             "fresh_needed": needed,
             "outcome": outcome,
         }
+    )
+
+
+def _p_words(p: float, perm: float, alpha: float, guard: float) -> str:
+    """The two p-values against their thresholds."""
+    if p >= alpha:
+        return f"p {_fmt_p(p)} >= {alpha:g}"
+    return (
+        f"normal-theory p {_fmt_p(p)} < {alpha:g}, permutation p {_fmt_p(perm)} "
+        f"{'<' if perm < guard else '>='} {guard:g}"
+    )
+
+
+def _lowest_words(d: Floats, f: Floats, t: float, higher: bool) -> str:
+    """The statistic in words: the worst deposited value against the fresh ones."""
+    worst = d.min() if higher else d.max()
+    if not math.isfinite(t):  # every fresh value equal
+        return (
+            f"the {'lowest' if higher else 'highest'} deposited value {worst:.4g} is "
+            f"{'above' if higher else 'below'} the fresh values, all {f[0]:.4g}"
+        )
+    return (
+        f"the {'lowest' if higher else 'highest'} deposited value {worst:.4g} is {t:.2f} fresh "
+        f"sd {'above' if higher else 'below'} the fresh mean {f.mean():.4g}"
     )
 
 
@@ -365,12 +524,14 @@ def _untested(
     return None
 
 
-def _components(d: Floats, f: Floats, comps: dict[str, float], ratio: float | None) -> str:
-    """The three components of a flagged check, in words."""
-    up = d.mean() >= f.mean()
+def _components(
+    d: Floats, f: Floats, comps: dict[str, float], ratio: float | None, higher: bool
+) -> str:
+    """The three components of a flagged check, in words (one-sided permutation p-values)."""
     median = np.median(f)
-    beyond = int(np.sum(d > median) if up else np.sum(d < median))
-    u = float(np.sum(d[:, None] > f[None, :]) + 0.5 * np.sum(d[:, None] == f[None, :]))
+    beyond = int(np.sum(d > median) if higher else np.sum(d < median))
+    wins = d[:, None] > f[None, :] if higher else d[:, None] < f[None, :]
+    u = float(np.sum(wins) + 0.5 * np.sum(d[:, None] == f[None, :]))
     v_d, v_f = float(d.var(ddof=1)), float(f.var(ddof=1))
     spread = (
         f"deposited variance {ratio:.2g} times the fresh variance (fresh sd "
@@ -378,12 +539,13 @@ def _components(d: Floats, f: Floats, comps: dict[str, float], ratio: float | No
         if ratio
         else f"deposited variance {v_d:.2g}, fresh variance {v_f:.2g}"
     )
+    side = "above" if higher else "below"
     return (
         f"deposited mean {d.mean():.4g} vs fresh {f.mean():.4g} (difference "
-        f"{d.mean() - f.mean():+.3g}, p = {_fmt_p(comps['location'])}); {beyond} of {d.size} "
-        f"deposited values {'above' if up else 'below'} the fresh median (Mann-Whitney U = "
-        f"{u:g} of a possible {d.size * f.size}, p = {_fmt_p(comps['rank'])}); {spread} "
-        f"(p = {_fmt_p(comps['spread'])})"
+        f"{d.mean() - f.mean():+.3g}, p {_fmt_p(comps['location'])}); {beyond} of {d.size} "
+        f"deposited values {side} the fresh median (Mann-Whitney U = {u:g} of a possible "
+        f"{d.size * f.size}, p {_fmt_p(comps['rank'])}); {spread} "
+        f"(p {_fmt_p(comps['spread'])})"
     )
 
 

@@ -255,3 +255,15 @@ def test_one_notebook_seed_cannot_show_an_order(make_deposit: Callable[..., Path
     report = evaluate(make_deposit(m, {**BASE_FILES, "nb.ipynb": "{}"}), tmp_path / "out",
                       nb_runner({"quantum": QUANTUM, "classical": CLASSICAL}), OPTIONS)
     assert report.claims[0].verdict == "inconclusive"
+
+
+def test_seed_check_looks_in_the_flattering_direction() -> None:
+    from harness.claims.seed_checked import higher_is_better
+
+    m = parse_manifest(with_claims(
+        {"id": "tvd", "source": {"circuit": "ghz3"}, "metric": "tvd_ideal", "value": 0.05,
+         "tolerance": {"kind": "absolute", "value": 0.02}},
+        {"id": "loss", "source": {"notebook": "quantum"}, **NB_METRIC, "name": "loss",
+         "value": 0.3, "better": "lower", "tolerance": {"kind": "absolute", "value": 0.1}},
+        GOOD[3], notebooks=NOTEBOOKS))
+    assert [higher_is_better(c) for c in m.claims] == [False, False, True]

@@ -20,7 +20,7 @@ from harness.stats.one_sided import one_sided
 class OneSided(ClaimKind):
     name = "one-sided"
     summary = "the reproduced value is at least (or at most) the claimed value"
-    fields = frozenset({"direction", "confidence"})
+    fields = frozenset({"direction", "confidence", "better"})
     tolerances: ClassVar[tuple[str, ...]] = ("absolute", "relative")
     tolerance_required = False
 

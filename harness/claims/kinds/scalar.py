@@ -19,6 +19,7 @@ from harness.stats import compare, metrics
 
 class Scalar(ClaimKind):
     name = "scalar"
+    fields = frozenset({"better"})  # the flattering direction, for the fresh-seed check
     summary = "one number computed from the counts of one circuit run"
     tolerances: ClassVar[tuple[str, ...]] = ("absolute", "relative", "shot-noise")
     tests: ClassVar[tuple[str, ...]] = ("auto", "threshold")

@@ -25,6 +25,7 @@ from harness.stats.trials import compare_trials, one_effective_trial
 
 class Trials(ClaimKind):
     name = "trials"
+    fields = frozenset({"better"})  # the flattering direction, for the fresh-seed check
     summary = "a mean over the seeds of a notebook or of a circuit with seeds"
     tests: ClassVar[tuple[str, ...]] = ("auto", "tost", "tost-welch", "bootstrap-ci")
 
