@@ -39,3 +39,27 @@ def test_committed_results_meet_the_targets() -> None:
     assert result["false_badge_rate_3se"] <= 0.05
     assert result["cherry_pick_flag_rate"] >= 0.80
     assert set(result["kinds"]) == set(KINDS)
+
+
+def test_committed_claim_kind_results_meet_the_targets() -> None:
+    """Issue 13's targets, on the committed `make validity` results."""
+    kinds = json.loads((Path(RESULTS).parent / "claim_kinds.json").read_text())
+    rows = kinds["rows"]
+    honest = {k: r["pass"] for k, r in rows.items() if "honest" in k}
+    false = {k: r["pass"] for k, r in rows.items() if "false" in k or "below the bound" in k}
+    assert len(honest) >= 4 and all(rate >= 0.95 for rate in honest.values()), honest
+    assert len(false) >= 5 and all(rate <= 0.05 for rate in false.values()), false
+    assert all(r["n"] >= 1000 for r in rows.values())
+    assert kinds["consecutive_seeds"]["flagged"] <= 0.05
+    assert kinds["wrong_seeds"]["random other seed"]["caught"] >= 0.99
+
+
+def test_committed_seed_check_results_meet_the_targets() -> None:
+    seeds = json.loads((Path(RESULTS).parent / "seed_check.json").read_text())
+    assert seeds["trials"] >= 1000
+    high_variance = [r for r in seeds["rows"]
+                     if r["metric"].startswith("accuracy") and r["fresh"] == 10]
+    assert len(high_variance) == 3
+    assert all(r["cherry-picked"]["check"] >= 0.80 for r in high_variance)
+    assert all(r["honest"]["check"] <= 0.05 for r in seeds["rows"])
+    assert all(r["worst-picked"]["check"] <= 0.05 for r in seeds["rows"])

@@ -218,8 +218,8 @@ def wrong_seeds_study(lab: Lab, rng: np.random.Generator, deposits: int) -> dict
             any_differs = False
             for n in range(3, 9):
                 true_seed = int(rng.integers(1, 2**31 - 10**6))
-                recorded = lab.run(f"ghz{n}.qasm", true_seed, "strong.json", 4000)["counts"]
-                replay = lab.run(f"ghz{n}.qasm", wrong(true_seed), "strong.json", 4000)["counts"]
+                recorded = lab.run(f"ghz{n}.qasm", true_seed, "strong.json")["counts"]
+                replay = lab.run(f"ghz{n}.qasm", wrong(true_seed), "strong.json")["counts"]
                 differs = recorded != replay
                 any_differs |= differs
                 circuits_differ += differs
@@ -249,7 +249,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = ["| case | trials | pass rate (badge) | note |", "|---|---|---|---|"]
     for case, row in result["rows"].items():
         lines.append(f"| {case} | {row['n']} | {row['pass']:.1%} | {row.get('note', '')} |")
-    lines += ["", "| wrong recorded seeds (six GHZ circuits, 4000 shots) | deposits | "
+    lines += ["", "| wrong recorded seeds (six GHZ circuits, 1000 shots) | deposits | "
               "deposits caught | circuits caught |", "|---|---|---|---|"]
     for case, row in result["wrong_seeds"].items():
         lines.append(f"| {case} | {row['deposits']} | {row['caught']:.1%} | "
