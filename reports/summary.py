@@ -20,8 +20,11 @@ SHORT: dict[str, str] = {"available": "A", "functional": "F", "reusable": "R", "
 def summary_rows(rows: Sequence[Row], out: Path) -> list[dict[str, Any]]:
     table = []
     for r in sorted(rows, key=lambda r: r.submission):
-        awarded = dict(r.badges_awarded or {})
+        awarded = {b: v for b, v in (r.badges_awarded or {}).items()
+                   if b in r.badges_requested}  # a venue badges what was asked for
         report = Path(r.report_dir) / "report.md" if r.report_dir else None
+        if report is not None and not report.is_file():
+            report = None
         table.append({
             "submission": r.submission,
             "title": r.title or "",
@@ -51,7 +54,8 @@ def render_md(table: Sequence[dict[str, Any]], smoke: bool = False) -> str:
         states[t["status"]] = states.get(t["status"], 0) + 1
     lines = ["# Artifact evaluation results", ""]
     if smoke:
-        lines += ["Kick-the-tires run (--smoke): Results Reproduced was not attempted.", ""]
+        lines += ["Kick-the-tires run (--smoke): Artifacts Evaluated - Reusable and Results "
+                  "Reproduced were not attempted.", ""]
     lines += [f"{len(table)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(
         states.items())), ""]
     lines += ["| badge | requested | awarded |", "|---|---|---|"]

@@ -78,6 +78,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         from harness.batch.ledger import Ledger
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
+        from harness.cli import terminate_as_interrupt
         from harness.progress import Reporter
         from reports.summary import write_summary
 
@@ -104,7 +105,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         start = time.monotonic()
         reporter = Reporter(progress, total=len(subs))
         try:
-            with ledger, reporter:
+            with ledger, reporter, terminate_as_interrupt():
                 rows = run_batch(subs, options, ledger, executor, on_done=reporter.done)
                 write_summary(rows, out, smoke=kw["smoke"])
         except KeyboardInterrupt:

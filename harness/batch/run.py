@@ -15,6 +15,7 @@ from harness import __version__
 from harness.batch.ledger import Ledger, Row, everyone_gone
 from harness.batch.submissions import Submission
 from harness.batch.worker import Result, Task, run_task, stop_all
+from harness.errors import QreproError
 from runners.sandbox import parse_size
 
 ATTEMPTS = ".attempts"
@@ -90,24 +91,41 @@ def _submission_args(s: Submission) -> tuple[str, ...]:
 
 
 def plan(ledger: Ledger, subs: Sequence[Submission], options: BatchOptions
-         ) -> tuple[list[tuple[Submission, int]], list[Row]]:
-    """(submissions to evaluate with their new attempt ids, rows that already answer)."""
-    latest_final: dict[tuple[str, str | None, str], Row] = {}
-    for row in ledger.all():
+         ) -> tuple[list[tuple[Submission, int]], dict[str, int]]:
+    """(submissions to evaluate with their new attempt ids, {submission: the attempt id that
+    answers for it in this batch}). A done attempt with the same deposit digest and options
+    is kept while its report is still the one installed (the latest attempt); an erred one
+    too, unless --retry failed. A deposit that cannot even be read is an error attempt."""
+    rows = ledger.all()
+    latest = {r.submission: r.id for r in rows}
+    final: dict[tuple[str, str | None, str], Row] = {}
+    for row in rows:
         if row.state in ("done", "error"):
-            latest_final[(row.submission, row.deposit_digest, row.options_digest)] = row
-    todo, kept = [], []
+            final[(row.submission, row.deposit_digest, row.options_digest)] = row
+    todo, answer = [], {}
     for s in subs:
-        digest = s.digest()
         opts = s.options_digest(options.decisive)
-        found = latest_final.get((s.id, digest, opts))
-        if found is not None and (found.state == "done" or not options.retry_failed):
-            kept.append(found)
+        try:
+            digest = s.digest()
+        except (QreproError, OSError) as exc:
+            eval_id = ledger.queue(s.id, s.source, opts, __version__, s.badges)
+            message = exc.one_line() if isinstance(exc, QreproError) else str(exc)
+            ledger.finish(eval_id, "error", error_kind="deposit",
+                          error_message=f"{s.id}: {message}")
+            answer[s.id] = eval_id
+            continue
+        found = final.get((s.id, digest, opts))
+        keep = found is not None and latest.get(s.id) == found.id and (
+            found.state == "done" or not options.retry_failed)
+        if keep:
+            assert found is not None
+            answer[s.id] = found.id
             continue
         eval_id = ledger.queue(s.id, s.source, opts, __version__, s.badges,
                                deposit_digest=digest)
         todo.append((s, eval_id))
-    return todo, kept
+        answer[s.id] = eval_id
+    return todo, answer
 
 
 def install(attempt: Path, final: Path) -> None:
@@ -122,13 +140,14 @@ def install(attempt: Path, final: Path) -> None:
 
 def run_batch(subs: Sequence[Submission], options: BatchOptions, ledger: Ledger,
               executor: Executor, on_done: Callable[[Result], None] | None = None) -> list[Row]:
-    """Every submission evaluated (or kept from the ledger); the latest rows."""
+    """Every submission evaluated (or kept from the ledger); the row that answers for each
+    submission of ``subs``, in their order."""
     options.out.mkdir(parents=True, exist_ok=True)
     ledger.recover(everyone_gone)  # this batch is its ledger's only writer
     attempts = options.out / ATTEMPTS
     shutil.rmtree(attempts, ignore_errors=True)  # what a killed batch left half-done
     attempts.mkdir()
-    todo, _ = plan(ledger, subs, options)
+    todo, answer = plan(ledger, subs, options)
     pending: dict[Future[Result], tuple[Submission, int]] = {}
     queue = list(todo)
     try:
@@ -152,7 +171,8 @@ def run_batch(subs: Sequence[Submission], options: BatchOptions, ledger: Ledger,
             future.cancel()
             ledger.finish(eval_id, "interrupted", error_kind="interrupted",
                           error_message="the batch stopped before this evaluation ended")
-    return ledger.latest()
+    rows = {r.id: r for r in ledger.all()}
+    return [rows[answer[s.id]] for s in subs]
 
 
 def _record(ledger: Ledger, out: Path, s: Submission, eval_id: int,

@@ -136,12 +136,36 @@ def _table(rows: list[Any], path: Path) -> list[Submission]:
             raise SubmissionError(f"unknown field '{unknown[0]}'", file=str(path),
                                   field=f"{where}.{unknown[0]}")
         options = {k: row[k] for k in OPTION_FIELDS if row.get(k) not in (None, "")}
-        if "budget" in options:
-            options["budget"] = parse_duration(options["budget"], f"{where}.budget")
-        for k in ("fresh_seeds", "seed"):
-            if k in options:
-                options[k] = int(options[k])
-        out.append(Submission(sid, source, badges, options))
+        try:
+            out.append(Submission(sid, source, badges, _checked(options, where)))
+        except SubmissionError as exc:
+            raise SubmissionError(exc.message, file=str(path), field=exc.field) from exc
+    return out
+
+
+CHOICES = {"runner": ("auto", "docker", "bwrap", "local", "host"),
+           "device": ("auto", "CPU", "GPU")}
+
+
+def _checked(options: dict[str, Any], where: str) -> dict[str, Any]:
+    """Per-submission options with their values checked (errors name the field)."""
+    out = dict(options)
+    if "budget" in out:
+        out["budget"] = parse_duration(out["budget"], f"{where}.budget")
+    for key, allowed in CHOICES.items():
+        if key in out and str(out[key]) not in allowed:
+            raise SubmissionError(f"{key} '{out[key]}' is not one of {', '.join(allowed)}",
+                                  field=f"{where}.{key}")
+    for key in ("fresh_seeds", "seed"):
+        if key in out:
+            value = out[key]
+            text = str(value).strip()
+            if isinstance(value, bool) or not text.isdigit():
+                raise SubmissionError(f"{key} must be a whole number >= 0, not '{value}'",
+                                      field=f"{where}.{key}")
+            out[key] = int(text)
+    if out.get("fresh_seeds", 0) > 1000:
+        raise SubmissionError("fresh_seeds is at most 1000", field=f"{where}.fresh_seeds")
     return out
 
 

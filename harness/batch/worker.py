@@ -48,10 +48,17 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: resolved here, not in the forked child (dlopen after fork with threads can deadlock)
+_PRCTL = ctypes.CDLL(None).prctl
+_PARENT = os.getpid()
+
+
 def _dies_with_parent() -> None:
     """In the child: SIGTERM when the batch process dies (even by SIGKILL), so that the
     evaluation stops, cleans up and is re-run when the batch is started again."""
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != _PARENT:  # the batch died before prctl took effect
+        os._exit(1)
 
 
 def command(task: Task) -> list[str]:
