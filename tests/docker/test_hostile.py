@@ -6,6 +6,8 @@ run at every interpreter start-up inside the container; the agent starts without
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 from harness.intake.archive import snapshot
 from harness.models import Report
 from harness.pipeline import Options, evaluate
-from runners.docker import DockerRunner
+from runners.docker import OWNER_LABEL, DockerRunner
 from tests.conftest import DEPOSITS
 
 PWNED = "pwned.txt"
@@ -32,9 +34,11 @@ def run_hostile(name: str, runner: DockerRunner, docker_client: Any,
     assert snapshot(deposit) == before, "the deposit must never change"
     assert not (deposit / PWNED).exists()
     assert runner.record.tag and runner.record.image_id
+    mine = f"{socket.gethostname()}:{os.getpid()}"  # not another evaluation's containers
     left = [c for c in docker_client.containers.list(all=True, sparse=True)
-            if c.attrs.get("Image") == runner.record.tag
-            or c.attrs.get("ImageID") == runner.record.image_id]
+            if (c.attrs.get("Image") == runner.record.tag
+                or c.attrs.get("ImageID") == runner.record.image_id)
+            and (c.attrs.get("Labels") or {}).get(OWNER_LABEL) == mine]
     assert left == [], "no container may outlive the evaluation"
     assert (tmp_path / "out" / "report.json").is_file()
     return report
