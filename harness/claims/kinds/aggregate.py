@@ -88,13 +88,12 @@ def group_values(
     """(one value per member, the shot-noise se of their mean when known, what a member is)."""
     if source.circuits is None:
         return sample(claim, source, ev).values, None, "seeds"
-    members: list[Sample] = [sample(claim, Source(circuit=ref), ev)
-                             for ref in expand(source.circuits, ev.manifest)]
+    refs = expand(source.circuits, ev.manifest)
+    members: list[Sample] = [sample(claim, Source(circuit=ref), ev) for ref in refs]
     values = [float(np.mean(s.values)) for s in members]
     shot_se = None
     if claim.metric in BINOMIAL:
         var = sum(v * (1 - v) / ev.manifest.circuit(ref).shots / len(s.values)
-                  for v, s, ref in zip(values, members, expand(source.circuits, ev.manifest),
-                                       strict=True))
+                  for v, s, ref in zip(values, members, refs, strict=True))
         shot_se = math.sqrt(var) / len(values)
     return values, shot_se, "circuits"
