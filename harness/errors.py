@@ -19,6 +19,7 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     +-- RegistryError           a name (runner, metric, format) is not registered
     +-- OutputError             a report cannot be written where --out says
     +-- SubmissionError         a list of submissions (qrepro batch) cannot be read
+    +-- PolicyError             a venue badge policy (--policy) cannot be read (file + field)
     +-- LedgerError             the batch ledger cannot be opened, migrated or updated, or a
     |                           state change is not allowed (done -> running)
     +-- Interrupted             Ctrl-C / SIGTERM stopped the evaluation (report status)
@@ -109,6 +110,10 @@ class SubmissionError(QreproError):
     """A list of submissions (qrepro batch) that cannot be read; names the file and entry."""
 
     kind = "submissions"
+
+
+class PolicyError(QreproError):
+    kind = "policy"
 
 
 class LedgerError(QreproError):

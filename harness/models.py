@@ -329,6 +329,29 @@ class BadgeDecision(Frozen):
     names: dict[BadgeKey, str] = Field(default_factory=lambda: dict(BADGE_NAMES))
 
 
+class VenueBadge(Frozen):
+    """One badge of the venue's policy (--policy), decided from qrepro's four decisions."""
+
+    id: str
+    name: str = Field(description="The badge's name as the venue spells it.")
+    color: str = Field(description="Colour of its SVG badge when awarded (#RRGGBB).")
+    requires: tuple[BadgeKey, ...] = Field(
+        description="qrepro decisions that must all be awarded for this badge.")
+    decided: bool = Field(
+        default=True, description="False for a badge no rerun can decide (e.g. Replicated).")
+    awarded: bool
+    reasons: tuple[str, ...] = ()
+
+
+class PolicyResult(Frozen):
+    """The venue's badges (docs/badges.md, Venue policies)."""
+
+    name: str = Field(description="Policy name, e.g. acm-v1.1, usenix.")
+    title: str
+    url: str | None = None
+    badges: tuple[VenueBadge, ...]
+
+
 class ErrorInfo(Frozen):
     kind: str
     message: str
@@ -359,6 +382,8 @@ class Report(Frozen):
     deposit: DepositInfo
     deposit_sha256: str | None = None
     badges: BadgeDecision
+    policy: PolicyResult | None = Field(
+        default=None, description="The badges as the venue's policy (--policy) names them.")
     claims: tuple[ClaimResult, ...] = ()
     findings: tuple[Finding, ...] = ()
     circuits: tuple[CircuitRun, ...] = ()

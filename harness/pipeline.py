@@ -44,7 +44,8 @@ from harness.models import (
 from harness.notebook_runs import determinism_findings
 from harness.stats.bit_identity import bit_identity_findings
 from harness.stats.seed_robustness import seed_findings
-from reports import check_out_paths, write_reports
+from harness.policy import Policy, load_policy
+from reports import DEFAULT_FORMATS, check_out_paths, write_reports
 from runners.base import Runner
 from runners.untrusted import fresh_dir
 
@@ -56,7 +57,9 @@ class Options:
     device: Literal["auto", "CPU", "GPU"] = "auto"
     seed: int = 0
     today: dt.date | None = None
-    formats: tuple[str, ...] = ("json", "md")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    #: the venue's badges (--policy): names and which decisions each needs
+    policy: Policy = field(default_factory=load_policy)
     jobs: int = 1
     determinism_check: bool = True
     fresh_seeds: int = 0
@@ -134,10 +137,12 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the runner has stopped what it started
         interrupted = Interrupted("the evaluation was interrupted before it completed")
         report = _error_report(interrupted, state, clock, status="interrupted")
+        report = report.model_copy(update={"policy": options.policy.apply(report.badges)})
         write_reports(report, out_dir, options.formats)
         raise
     total = round(time.perf_counter() - start, 6)
-    report = report.model_copy(update={"timings": {**report.timings, "total": total}})
+    report = report.model_copy(update={"timings": {**report.timings, "total": total},
+                                       "policy": options.policy.apply(report.badges)})
     write_reports(report, out_dir, options.formats)
     return report
 

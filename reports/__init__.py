@@ -1,45 +1,76 @@
 """Report writers: renderings of :class:`harness.models.Report`, never a second source of truth.
 
-Each writer is registered under a format name; ``write_reports`` writes the requested
-formats into the output directory and returns the paths written.
+Each format is registered in :data:`WRITERS` under a name with the files it writes and a
+renderer. A renderer gets the report and a :class:`Context` (the output folder and the
+files written before it) and returns ``{file name: text}``; ``write_reports`` writes the
+requested formats in order, each file whole or not at all, and returns the paths written.
+Formats that describe the others (the RO-Crate) come last.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import OutputError, not_found
 from harness.models import Report
-from reports.json_report import render_json
-from reports.markdown_report import render_markdown
 
-WRITERS: dict[str, tuple[str, Callable[[Report], str]]] = {
-    "json": ("report.json", render_json),
-    "md": ("report.md", render_markdown),
+
+@dataclass(frozen=True)
+class Context:
+    out_dir: Path
+    #: names (relative to out_dir) of the report files written before this format
+    written: tuple[str, ...] = ()
+
+
+Renderer = Callable[[Report, Context], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Writer:
+    #: the files this format writes whatever the report says (checked before anything runs)
+    files: tuple[str, ...]
+    #: "module:function" of the renderer, imported when the format is written
+    renderer: str
+
+    def render(self, report: Report, context: Context) -> dict[str, str]:
+        module, _, name = self.renderer.partition(":")
+        render: Renderer = getattr(importlib.import_module(module), name)
+        return render(report, context)
+
+
+WRITERS: dict[str, Writer] = {
+    "json": Writer(("report.json",), "reports.json_report:render"),
+    "md": Writer(("report.md",), "reports.markdown_report:render"),
 }
+#: what ``qrepro evaluate`` writes unless --format says otherwise
+DEFAULT_FORMATS: tuple[str, ...] = ("json", "md")
 
 
-def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = ("json", "md")
+def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = DEFAULT_FORMATS
                   ) -> list[Path]:
-    written = []
+    written: list[Path] = []
     for fmt in formats:
         if fmt not in WRITERS:
             raise not_found("report format", fmt, list(WRITERS))
-        name, render = WRITERS[fmt]
-        path = out_dir / name
-        write_atomic(path, render(report))
-        written.append(path)
+        context = Context(out_dir, tuple(p.relative_to(out_dir).as_posix() for p in written))
+        for name, text in WRITERS[fmt].render(report, context).items():
+            path = out_dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, text)
+            written.append(path)
     return written
 
 
 def check_out_paths(out_dir: Path, formats: Iterable[str]) -> None:
     """Before anything runs: every report path is free (a link there is fine: replaced)."""
     for fmt in formats:
-        if fmt in WRITERS:
-            path = out_dir / WRITERS[fmt][0]
+        for name in WRITERS[fmt].files if fmt in WRITERS else ():
+            path = out_dir / name
             if path.is_dir() and not path.is_symlink():
                 raise OutputError("a directory stands where the report goes; remove it or "
                                   "choose another --out", file=str(path))

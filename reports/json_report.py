@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.models import Report
 from harness.schemas import published_schema
+from reports import Context
 
 
 def report_schema() -> dict[str, Any]:
@@ -15,3 +16,7 @@ def report_schema() -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     return json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
+
+
+def render(report: Report, context: Context) -> dict[str, str]:
+    return {"report.json": render_json(report)}

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.models import BADGE_KEYS, ClaimResult, Finding, NotebookRun, Report
+from reports import Context
 
 _MARK = {True: "awarded", False: "denied"}
 
@@ -230,3 +231,7 @@ def render_markdown(report: Report) -> str:
         _environment(report),
     ]
     return "\n".join(line for part in parts for line in part)
+
+
+def render(report: Report, context: Context) -> dict[str, str]:
+    return {"report.md": render_markdown(report)}
