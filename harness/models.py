@@ -362,11 +362,19 @@ class ErrorInfo(Frozen):
         return located(self.file, self.field, self.message)
 
 
+class Person(Frozen):
+    name: str
+    orcid: str | None = Field(default=None, description="ORCID iD, 0000-0002-1825-0097 form.")
+    affiliation: str | None = None
+
+
 class DepositInfo(Frozen):
     source: str = Field(description="Path given on the command line.")
-    identifier: str | None = None
+    identifier: str | None = Field(default=None, description="scheme:value, e.g. doi:10.5281/x.")
     title: str | None = None
     version: str | None = None
+    license: str | None = Field(default=None, description="SPDX expression of the manifest.")
+    authors: tuple[Person, ...] = ()
     files: int = 0
     bytes: int = 0
 

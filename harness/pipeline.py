@@ -36,6 +36,7 @@ from harness.models import (
     Execution,
     Finding,
     JobSpec,
+    Person,
     Report,
     Validation,
     ValidationReport,
@@ -158,6 +159,9 @@ def _load(source: Path, tmp: Path, state: _State) -> tuple[Deposit, Manifest]:
         identifier=f"{ident.scheme}:{ident.value}" if ident else None,
         title=manifest.identity.title,
         version=manifest.identity.version,
+        license=manifest.license.spdx,
+        authors=tuple(Person(name=a.name, orcid=a.orcid, affiliation=a.affiliation)
+                      for a in manifest.provenance.authors),
         files=len(deposit.files),
         bytes=sum((deposit.root / f).stat().st_size for f in deposit.files),
     )

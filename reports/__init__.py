@@ -46,6 +46,11 @@ class Writer:
 WRITERS: dict[str, Writer] = {
     "json": Writer(("report.json",), "reports.json_report:render"),
     "md": Writer(("report.md",), "reports.markdown_report:render"),
+    "badges": Writer((), "reports.svg_badges:render"),
+    "html": Writer(("report.html",), "reports.html_report:render"),
+    "junit": Writer(("report.junit.xml",), "reports.junit_report:render"),
+    # last: it describes the files written before it
+    "rocrate": Writer(("ro-crate-metadata.json",), "reports.rocrate_report:render"),
 }
 #: what ``qrepro evaluate`` writes unless --format says otherwise
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "md")
