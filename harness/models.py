@@ -183,7 +183,12 @@ class RunEnvironment(Frozen):
     runner: str
     python: str | None = None
     platform: str | None = None
-    packages: dict[str, str] = Field(default_factory=dict)
+    packages: dict[str, str] = Field(
+        default_factory=dict, description="Every distribution installed where the deposit "
+        "ran (canonical name -> version).")
+    pinned: tuple[str, ...] = Field(
+        default=(), description="Those of packages the deposit pinned exactly (requirements "
+        "or lock file); the others came as dependencies.")
     device: str | None = None
     devices_available: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()

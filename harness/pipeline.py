@@ -26,7 +26,7 @@ from harness.errors import DepositError, Interrupted, QreproError, RunnerError
 from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
 from harness.intake.validate import validate
-from harness.intake.versions import pinned_versions, version_findings
+from harness.intake.versions import pinned_names, pinned_versions, version_findings
 from harness.jobs import PreparedJobs, prepare_jobs
 from harness.models import (
     BadgeKey,
@@ -43,9 +43,10 @@ from harness.models import (
     finding,
 )
 from harness.notebook_runs import determinism_findings
+from harness.policy import Policy, load_policy
 from harness.stats.bit_identity import bit_identity_findings
 from harness.stats.seed_robustness import seed_findings
-from harness.policy import Policy, load_policy
+from harness.wording import plural
 from reports import DEFAULT_FORMATS, check_out_paths, write_reports
 from runners.base import Runner
 from runners.untrusted import fresh_dir
@@ -241,7 +242,8 @@ def _run(
         findings=findings,
         circuits=execution.circuits if execution else (),
         notebooks=execution.notebooks if execution else (),
-        environment=execution.environment if execution else None,
+        environment=execution.environment.model_copy(
+            update={"pinned": pinned_names(deposit.root, manifest)}) if execution else None,
         timings=clock.timings,
         mode="smoke" if options.smoke else "full",
     )
@@ -318,20 +320,24 @@ def _granted(
             f"{len(v.verified_files)} inventoried files verified by size and sha256",
         ],
         "functional": [
-            f"{len(m.circuits)} circuits ran on Aer ({device or 'no device'})",
-            f"{len(m.notebooks)} notebooks ran for every recorded seed",
+            *([f"{plural(len(m.circuits), 'circuit')} ran on Aer ({device or 'no device'})"]
+              if m.circuits else []),
+            *([f"{plural(len(m.notebooks), 'notebook')} ran for every recorded seed"]
+              if m.notebooks else []),
         ],
         "reusable": [
             "authors, affiliations and institution stated",
-            f"{len(m.environment.requirements)} requirements pinned exactly"
+            f"{plural(len(m.environment.requirements), 'requirement')} pinned exactly"
             if m.environment.requirements
             else "lock file deposited",
-            "every circuit records its seeds"
-            + (f"; {len(identical)} circuits' recorded counts reproduced bit for bit with them"
-               if identical else ""),
-            f"{len(m.noise_models)} noise models deposited and valid",
+            *([("every circuit records its seeds"
+                + (f"; the recorded counts of {plural(len(identical), 'circuit')} reproduced "
+                   "bit for bit with them" if identical else ""))] if m.circuits else []),
+            *([f"{plural(len(m.noise_models), 'noise model')} deposited and valid"]
+              if m.noise_models else []),
         ],
-        "reproduced": [f"every claim passes ({len(claims)} claims)"],
+        "reproduced": ["the claim passes" if len(claims) == 1
+                       else f"every claim passes ({plural(len(claims), 'claim')})"],
     }
 
 

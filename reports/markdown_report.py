@@ -6,17 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.models import BADGE_KEYS, ClaimResult, Finding, NotebookRun, Report
+from harness.wording import number, test_name
 from reports import Context
 
 _MARK = {True: "awarded", False: "denied"}
-
-
-def _num(value: float | None, digits: int = 4) -> str:
-    if value is None:
-        return "-"
-    if value != 0 and abs(value) < 10**-digits:
-        return f"{value:.2e}"
-    return f"{value:.{digits}f}"
 
 
 def _cell(text: str) -> str:
@@ -67,15 +60,15 @@ def _claim_row(c: ClaimResult) -> str:
                 f"**{verdict_label(c)}** |")
     stat = cmp.statistic or ""
     if cmp.statistic_value is not None:
-        stat += f" = {_num(cmp.statistic_value)}"
+        stat += f" = {number(cmp.statistic_value)}"
     if cmp.threshold is not None:
-        stat += f" (threshold {_num(cmp.threshold)})"
+        stat += f" (threshold {number(cmp.threshold)})"
     if cmp.p_value is not None:
-        stat += f", p = {_num(cmp.p_value, 3)}"
+        stat += f", p = {number(cmp.p_value, 3)}"
     return (
-        f"| {c.id} | {c.kind} | {c.source} | {c.metric} | {_num(cmp.claimed)} | "
-        f"{_num(cmp.observed)} | "
-        f"{_num(cmp.difference)} | {cmp.test}: {_cell(stat)} | **{verdict_label(c)}** |"
+        f"| {c.id} | {c.kind} | {c.source} | {c.metric} | {number(cmp.claimed)} | "
+        f"{number(cmp.observed)} | {number(cmp.difference)} | "
+        f"{test_name(cmp.test)}: {_cell(stat)} | **{verdict_label(c)}** |"
     )
 
 
@@ -83,7 +76,7 @@ def _adjusted(c: ClaimResult) -> str:
     if c.adjusted_p_value is None:
         return ""
     flag = "**discrepancy**" if c.discrepancy else "no discrepancy"
-    return f" ({flag} across claims: adjusted p = {_num(c.adjusted_p_value, 3)})"
+    return f" ({flag} across claims: adjusted p = {number(c.adjusted_p_value, 3)})"
 
 
 def _claims(claims: Iterable[ClaimResult]) -> list[str]:
@@ -111,8 +104,8 @@ def _claims(claims: Iterable[ClaimResult]) -> list[str]:
             k = c.seed_check
             assert k is not None
             lines.append(
-                f"| {c.id} | {k.fresh_n} | {_num(k.fresh_mean)} | {_num(k.fresh_sd)} | "
-                f"{k.percentile:.0%} | {_num(k.p_value, 3)} | "
+                f"| {c.id} | {k.fresh_n} | {number(k.fresh_mean)} | {number(k.fresh_sd)} | "
+                f"{k.percentile:.0%} | {number(k.p_value, 3)} | "
                 f"{'**yes**' if k.flagged else 'no'} |"
             )
         lines.append("")
@@ -168,7 +161,7 @@ def _notebooks(r: Report) -> list[str]:
     ]
     for n in r.notebooks:
         metrics = ", ".join(
-            f"{k} = {_num(v) if isinstance(v, float) else v}"
+            f"{k} = {number(v) if isinstance(v, float) else v}"
             for k, v in sorted(n.metrics.items())
             if isinstance(v, int | float | str)
         )
@@ -184,7 +177,9 @@ def _environment(r: Report) -> list[str]:
     lines: list[str] = []
     if r.environment is not None:
         e = r.environment
-        pkgs = ", ".join(f"{k} {v}" for k, v in sorted(e.packages.items()))
+        pinned = set(e.pinned)
+        pkgs = ", ".join(f"{k} {v}" for k, v in sorted(e.packages.items()) if k in pinned)
+        deps = ", ".join(f"{k} {v}" for k, v in sorted(e.packages.items()) if k not in pinned)
         lines += [
             "## Environment",
             "",
@@ -192,7 +187,8 @@ def _environment(r: Report) -> list[str]:
             f"- python: {e.python}",
             f"- platform: {e.platform}",
             f"- device: {e.device} (available: {', '.join(e.devices_available) or '-'})",
-            f"- packages: {pkgs or '-'}",
+            f"- packages pinned by the deposit: {pkgs or '-'}",
+            f"- other packages installed (dependencies): {deps or '-'}",
             *[f"- note: {n}" for n in e.notes],
             *_isolation(e.details),
             "",

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.batch.ledger import Row
 from harness.models import BADGE_KEYS, BADGE_NAMES
+from harness.wording import plural
 from reports import write_atomic
 
 SHORT: dict[str, str] = {"available": "A", "functional": "F", "reusable": "R", "reproduced": "RR"}
@@ -56,7 +57,7 @@ def render_md(table: Sequence[dict[str, Any]], smoke: bool = False) -> str:
     if smoke:
         lines += ["Kick-the-tires run (--smoke): Artifacts Evaluated - Reusable and Results "
                   "Reproduced were not attempted.", ""]
-    lines += [f"{len(table)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(
+    lines += [f"{plural(len(table), 'submission')}: " + ", ".join(f"{n} {s}" for s, n in sorted(
         states.items())), ""]
     lines += ["| badge | requested | awarded |", "|---|---|---|"]
     lines += [f"| {BADGE_NAMES[b]} | {totals[b]['requested']} | {totals[b]['awarded']} |"

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from harness.errors import QreproError
+from harness.wording import plural
 
 #: evaluate options a batch forwards to every evaluation (when not at their default)
 FORWARD = ("runner", "device", "base_image", "forward_ca", "no_forward_ca", "installer",
@@ -118,7 +119,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         finally:
             executor.close()
         states = [r.state for r in rows]
-        click.echo(f"{len(rows)} submissions in {time.monotonic() - start:.0f} s: "
+        click.echo(f"{plural(len(rows), 'submission')} in {time.monotonic() - start:.0f} s: "
                    + ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states))))
         click.echo(f"summary: {out / 'summary.md'}")
         if any(s != "done" for s in states):

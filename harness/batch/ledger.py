@@ -59,6 +59,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from harness.errors import LedgerError, OutputError
+from harness.wording import plural
 
 State = Literal["queued", "building", "running", "done", "error", "interrupted"]
 STATES: Final[tuple[str, ...]] = get_args(State)
@@ -542,7 +543,7 @@ def render_table(latest: Sequence[Row], attempts: int, *, slowest: int = 5,
     """State counts, the slowest and the failed, over the latest attempt per submission."""
     if not latest:
         return "ledger: no evaluations\n"
-    lines = [f"ledger: {len(latest)} submissions, {attempts} evaluations "
+    lines = [f"ledger: {plural(len(latest), 'submission')}, {attempts} evaluations "
              "(latest evaluation of each submission below)", ""]
     counts = {s: sum(r.state == s for r in latest) for s in STATES}
     lines += _columns([("state", "count"), *((s, str(n)) for s, n in counts.items() if n)])

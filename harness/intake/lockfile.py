@@ -55,3 +55,4 @@ def check_lock_file(deposit: Deposit, m: Manifest) -> None:
             plain_requirement(line)
         except ValueError as exc:
             raise DepositError(str(exc), file=rel, field=f"line {number}") from None
+

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from importlib import metadata
+from pathlib import Path
 
+from harness.intake.lockfile import logical_lines
 from harness.intake.manifest import MANIFEST_NAME, Environment, Manifest
 from harness.models import Execution, Finding
 
@@ -24,6 +26,22 @@ def pinned_versions(m: Manifest) -> dict[str, str]:
         if match:
             pins[canonical_name(match.group(1))] = match.group(2)
     return pins
+
+
+def pinned_names(root: Path, m: Manifest) -> tuple[str, ...]:
+    """Canonical names of the distributions the deposit pins exactly, in its requirements
+    or its lock file: what the report marks as pinned among the packages that ran."""
+    names = set(pinned_versions(m))
+    if m.environment.lock_file is not None:
+        try:
+            text = (root / m.environment.lock_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        for _, line in logical_lines(text):
+            match = _PIN.match(line)
+            if match:
+                names.add(canonical_name(match.group(1)))
+    return tuple(sorted(names))
 
 
 def version_findings(m: Manifest, execution: Execution | None) -> list[Finding]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from harness.models import Comparison
 from harness.stats.compare import error_comparison, fmt
+from harness.wording import plural
 
 THRESHOLD = 2 / 3
 MIN_CIRCUITS = 100
@@ -36,7 +37,7 @@ def qv_criterion(hops: Sequence[float], volume: float) -> Comparison:
     sigma = math.sqrt(mean * (1 - mean) / h.size)
     bound = mean - 2 * sigma
     ok = bound > THRESHOLD
-    few = (f"; only {h.size} circuits (Cross et al. ask for at least {MIN_CIRCUITS})"
+    few = (f"; only {plural(h.size, 'circuit')} (Cross et al. ask for at least {MIN_CIRCUITS})"
            if h.size < MIN_CIRCUITS else "")
     verdict = (f"met: the bound is above 2/3, QV {volume:g} shown" if ok
                else f"not met: the bound is not above 2/3, QV {volume:g} is not shown")
@@ -49,7 +50,7 @@ def qv_criterion(hops: Sequence[float], volume: float) -> Comparison:
         statistic="mean HOP - 2 sigma",
         statistic_value=bound,
         threshold=THRESHOLD,
-        evidence=f"mean heavy-output probability {fmt(mean)} over {h.size} circuits, "
+        evidence=f"mean heavy-output probability {fmt(mean)} over {plural(h.size, 'circuit')}, "
         f"sigma = sqrt(h(1-h)/{h.size}) = {fmt(sigma)}, two-sigma lower bound {fmt(bound)} "
         f"(Cross et al. 2019): {verdict}{few}",
         details={"mean_hop": mean, "sigma": sigma, "bound": bound, "circuits": int(h.size),

@@ -79,6 +79,7 @@ from scipy import special
 
 from harness.intake.manifest import MANIFEST_NAME
 from harness.models import BadgeKey, ClaimResult, Finding, SeedCheck
+from harness.wording import plural
 
 DEFAULT_ALPHA = 0.02
 GUARD = 2.5  # the permutation p must also be below GUARD * alpha
@@ -462,7 +463,8 @@ def seed_check(
             else f"even {LADDER[-1]} fresh seeds would not give {POWER_TARGET:.0%}"
         )
         verdict = (
-            f"inconclusive: not flagged ({direction}: {ps}), but {k} fresh seeds detect a "
+            f"inconclusive: not flagged ({direction}: {ps}), but with "
+            f"{plural(k, 'fresh seed')} the check detects a "
             f"{selection} only {pw:.0%} of the time; {more}"
         )
     return base.model_copy(

@@ -32,6 +32,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import sys
 import time
 import traceback
@@ -46,18 +47,6 @@ from channel import add_site_dirs, harden, open_result  # noqa: E402
 add_site_dirs()
 
 AGENT_VERSION = "1"
-PACKAGES = (
-    "qiskit",
-    "qiskit-aer",
-    "qiskit-aer-gpu",
-    "qiskit-qasm3-import",
-    "numpy",
-    "scipy",
-    "pennylane",
-    "scikit-learn",
-    "papermill",
-    "ipykernel",
-)
 IDEAL_MAX_QUBITS = 24
 
 
@@ -66,13 +55,13 @@ class Fatal(Exception):
 
 
 def package_versions() -> dict[str, str]:
+    """Every distribution installed in this environment: what ran, pinned or not."""
     versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            versions[re.sub(r"[-_.]+", "-", name).lower()] = dist.version
+    return dict(sorted(versions.items()))
 
 
 def available_devices() -> list[str]:

@@ -21,6 +21,7 @@ from harness.intake.manifest import Claim
 from harness.models import ClaimResult, Comparison
 from harness.notebook_runs import MissingMetric
 from harness.stats.trials import compare_trials, one_effective_trial
+from harness.wording import plural
 
 
 class Trials(ClaimKind):
@@ -71,7 +72,7 @@ def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
            "trial, not " + str(got.n))
     if len(got.fresh) >= 2:
         sd, df, source = (float(np.std(got.fresh, ddof=1)), float(len(got.fresh) - 1),
-                          f"the sd of {len(got.fresh)} fresh seeds")
+                          f"the sd of {plural(len(got.fresh), 'fresh seed')}")
     elif got.shot_se is not None:
         sd, df, source = got.shot_se, math.inf, "the shot-noise sd of one run"
     else:  # pragma: no cover - circuits always get a shot-noise sd when correlated
