@@ -112,13 +112,41 @@ def _claims_line(report: Report) -> str:
 def _print_report(report: Report, out: Path) -> None:
     if report.error is not None:
         click.echo(f"qrepro: error: {report.error.one_line()}", err=True)
-    for key in BADGE_KEYS:
-        mark = "awarded" if getattr(report.badges, key) else "denied"
-        click.echo(f"  {report.badges.names[key]:<36} {mark}")
+    if report.policy is not None:
+        for badge in report.policy.badges:
+            mark = "awarded" if badge.awarded else ("not decided" if not badge.decided
+                                                    else "denied")
+            click.echo(f"  {badge.name:<36} {mark}")
     click.echo(f"  claims: {_claims_line(report)}")
-    for name in ("report.json", "report.md"):
+    for name in ("report.html", "report.json", "report.md"):
         if (out / name).exists():
             click.echo(f"report: {out / name}")
+
+
+def _copy_junit(out: Path, dest: Path) -> None:
+    from harness.errors import OutputError
+    from reports import write_atomic
+
+    source = out / "report.junit.xml"
+    if not source.exists():
+        return
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(dest, source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(OutputError(f"cannot write the JUnit XML: {exc.strerror or exc}",
+                          file=str(dest), field="--junit"))
+    click.echo(f"junit: {dest}")
+
+
+def all_awarded(report: Report) -> bool:
+    """Exit 0 only when every badge that could be decided was awarded: the policy's badges
+    (those no rerun can decide aside), or Available and Functional in a --smoke run."""
+    if report.mode == "smoke":
+        return report.badges.available and report.badges.functional
+    if report.policy is not None:
+        return all(b.awarded for b in report.policy.badges if b.decided)
+    return all(getattr(report.badges, k) for k in BADGE_KEYS)
 
 
 def runner_options(func: Any) -> Any:
@@ -310,6 +338,26 @@ def _runner_options(kw: dict[str, Any]) -> Any:
     help="Kick the tires: one seed and at most 100 shots per circuit, the first seed of each "
     "notebook; decides Available and Functional only (Reusable and Reproduced not attempted).",
 )
+@click.option(
+    "--policy",
+    default="acm-v1.1",
+    show_default=True,
+    help="The venue's badges: acm-v1.1, usenix, ndss, ieee, niso-rp-31, or a policy YAML file "
+    "(docs/badges.md).",
+)
+@click.option(
+    "--junit",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the JUnit XML (always in OUT/report.junit.xml) to this path.",
+)
+@click.option(
+    "--sign",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Sign the reports with this Ed25519 private key (qrepro keygen): writes "
+    "OUT/report.intoto.json, checked by qrepro verify (docs/attestation.md).",
+)
 def evaluate_cmd(
     deposit: Path,
     out: Path,
@@ -322,14 +370,24 @@ def evaluate_cmd(
     today: str | None,
     progress: str,
     smoke: bool,
+    policy: str,
+    junit: Path | None,
+    sign: Path | None,
     **kw: Any,
 ) -> None:
-    """Validate DEPOSIT, replay it, compare claims and write report.json + report.md."""
+    """Validate DEPOSIT, replay it, compare claims and write the reports (report.json,
+    report.md, report.html, report.junit.xml, badge SVGs, ro-crate-metadata.json)."""
+    from harness.policy import load_policy
     from harness.progress import PhaseReporter
     from runners.registry import get_runner
 
     phases = PhaseReporter(progress)
     try:
+        venue = load_policy(policy)
+        if sign is not None:
+            from harness.attestation import load_signing_key
+
+            load_signing_key(sign)  # an unreadable key stops before anything runs
         backend = get_runner(kw["runner"], _runner_options(kw))
         _warn_unsandboxed(backend)
         options = Options(
@@ -343,6 +401,9 @@ def evaluate_cmd(
             discrepancy_method="bh" if discrepancy_method == "bh" else "holm",
             smoke=smoke,
             on_phase=phases,
+            policy=venue,
+            sign=sign,
+            runner_name=backend.name,
         )
         with backend, terminate_as_interrupt(), _closing(phases):
             report = evaluate(deposit, out, backend, options)
@@ -355,12 +416,12 @@ def evaluate_cmd(
         if (out / "report.json").exists():
             click.echo(f"report: {out / 'report.json'} (status: interrupted)", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if junit is not None:
+        _copy_junit(out, junit)
     _print_report(report, out)
     if report.status == "error":
         sys.exit(exit_code_for(report.error.kind if report.error else "error"))
-    decided = ("available", "functional") if report.mode == "smoke" else BADGE_KEYS
-    awarded = all(getattr(report.badges, k) for k in decided)
-    sys.exit(EXIT_OK if awarded else EXIT_DENIED)
+    sys.exit(EXIT_OK if all_awarded(report) else EXIT_DENIED)
 
 
 @cli.command("build")
@@ -524,14 +585,17 @@ def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-def _register_batch() -> None:
+def _register_commands() -> None:
+    from harness.attest_commands import keygen_command, verify_command
     from harness.batch.commands import batch_command, ledger_cmd
 
     cli.add_command(batch_command(runner_options, _fail))
     cli.add_command(ledger_cmd)
+    cli.add_command(keygen_command())
+    cli.add_command(verify_command(_fail))
 
 
-_register_batch()
+_register_commands()
 
 
 def main() -> None:

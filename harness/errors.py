@@ -23,6 +23,9 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     +-- LedgerError             the batch ledger cannot be opened, migrated or updated, or a
     |                           state change is not allowed (done -> running)
     +-- Interrupted             Ctrl-C / SIGTERM stopped the evaluation (report status)
+    +-- AttestationError        a signing key, public key or report.intoto.json cannot be
+                                read or written, or (qrepro verify) an attestation does not
+                                hold: bad signature, changed or missing file, other deposit
 """
 
 from __future__ import annotations
@@ -122,3 +125,9 @@ class LedgerError(QreproError):
 
 class Interrupted(QreproError):
     kind = "interrupted"
+
+
+class AttestationError(QreproError):
+    """A signed attestation (report.intoto.json) or one of its keys; names the file."""
+
+    kind = "attestation"

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from harness import __version__
+from harness.attestation import ATTESTATION_NAME
 from harness.badges import decide, none_awarded, smoke_only
 from harness.claims import evaluate_claims, flag_discrepancies
 from harness.claims.base import result
@@ -62,6 +63,10 @@ class Options:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     #: the venue's badges (--policy): names and which decisions each needs
     policy: Policy = field(default_factory=load_policy)
+    #: Ed25519 private key (--sign): the reports are attested in report.intoto.json
+    sign: Path | None = None
+    #: the runner's name, as the attestation records it
+    runner_name: str | None = None
     jobs: int = 1
     determinism_check: bool = True
     fresh_seeds: int = 0
@@ -127,6 +132,8 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     check_out_dir(source, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     check_out_paths(out_dir, options.formats)
+    # an attestation left by an earlier evaluation would vouch for files it did not see
+    (out_dir / ATTESTATION_NAME).unlink(missing_ok=True)
     clock = _Clock(listener=options.on_phase)
     state = _State(info=DepositInfo(source=str(source)))
     start = time.perf_counter()
@@ -145,8 +152,22 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
     total = round(time.perf_counter() - start, 6)
     report = report.model_copy(update={"timings": {**report.timings, "total": total},
                                        "policy": options.policy.apply(report.badges)})
-    write_reports(report, out_dir, options.formats)
+    written = write_reports(report, out_dir, options.formats)
+    if options.sign is not None:
+        from harness.attestation import attest
+
+        attest(report, out_dir, written, options.sign, _attested_options(options))
     return report
+
+
+def _attested_options(options: Options) -> dict[str, Any]:
+    """What the attestation records of the options that decided the result."""
+    return {"runner": options.runner_name, "device": options.device, "seed": options.seed,
+            "today": options.today, "jobs": options.jobs,
+            "determinism_check": options.determinism_check,
+            "fresh_seeds": options.fresh_seeds, "seed_policy": options.seed_policy,
+            "discrepancy_method": options.discrepancy_method, "smoke": options.smoke,
+            "policy": options.policy.name, "formats": options.formats}
 
 
 def _load(source: Path, tmp: Path, state: _State) -> tuple[Deposit, Manifest]:

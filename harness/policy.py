@@ -28,7 +28,9 @@ class BadgeRule(BaseModel):
 
     id: str
     name: str = Field(min_length=1, max_length=80)
-    color: str = "#4c1"
+    #: abbreviation in results tables (A, F, R, RR); the id when absent
+    short: str | None = Field(default=None, min_length=1, max_length=8)
+    color: str = "#44cc11"
     requires: tuple[BadgeKey, ...]
     #: set for a badge no rerun can decide: why (it is then never awarded)
     undecided: str | None = None
@@ -46,6 +48,11 @@ class BadgeRule(BaseModel):
         if not _COLOR.match(v):
             raise ValueError("a colour is #RRGGBB")
         return v
+
+
+    @property
+    def abbreviation(self) -> str:
+        return self.short or self.id
 
 
 class Policy(BaseModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from harness.models import BADGE_KEYS, ClaimResult, Finding, NotebookRun, Report
+from harness.models import ClaimResult, Finding, NotebookRun, Report
 from harness.wording import number, test_name
 from reports import Context
+from reports.svg_badges import badge_file, badge_state, policy_of
 
 _MARK = {True: "awarded", False: "denied"}
 
@@ -38,11 +39,14 @@ def _header(r: Report) -> list[str]:
 
 
 def _badges(r: Report) -> list[str]:
-    lines = ["## Badges (ACM v1.1)", "", "| badge | decision | reasons |", "|---|---|---|"]
-    for key in BADGE_KEYS:
-        awarded = bool(getattr(r.badges, key))
-        reasons = "; ".join(x for x in r.badges.reasons.get(key, []) if x)
-        lines.append(f"| {r.badges.names[key]} | **{_MARK[awarded]}** | {_cell(reasons)} |")
+    policy = policy_of(r)
+    images = " ".join(f"![{_cell(b.name)}: {badge_state(b)}]({badge_file(b)})"
+                      for b in policy.badges)
+    lines = [f"## Badges ({policy.title})", "", images, "",
+             "| badge | decision | reasons |", "|---|---|---|"]
+    for b in policy.badges:
+        reasons = "; ".join(x for x in b.reasons if x)
+        lines.append(f"| {b.name} | **{badge_state(b)}** | {_cell(reasons)} |")
     return [*lines, ""]
 
 

@@ -6,23 +6,34 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.batch.ledger import Row
-from harness.models import BADGE_KEYS, BADGE_NAMES
+from harness.policy import Policy, load_policy
 from harness.wording import plural
 from reports import write_atomic
 
-SHORT: dict[str, str] = {"available": "A", "functional": "F", "reusable": "R", "reproduced": "RR"}
+
+def venue_badges(policy: Policy, requested: Sequence[str], decisions: Mapping[str, bool]
+                 ) -> tuple[list[str], list[str]]:
+    """The policy's badges (ids) a submission requested and was awarded: a badge is
+    requested when every qrepro decision it needs was, and a venue badges only what was
+    asked for; a badge no rerun can decide is neither."""
+    asked = [b.id for b in policy.badges
+             if b.undecided is None and all(k in requested for k in b.requires)]
+    got = [b.id for b in policy.badges
+           if b.id in asked and all(decisions.get(k) for k in b.requires)]
+    return asked, got
 
 
-def summary_rows(rows: Sequence[Row], out: Path) -> list[dict[str, Any]]:
+def summary_rows(rows: Sequence[Row], out: Path, policy: Policy | None = None
+                 ) -> list[dict[str, Any]]:
+    policy = policy or load_policy()
     table = []
     for r in sorted(rows, key=lambda r: r.submission):
-        awarded = {b: v for b, v in (r.badges_awarded or {}).items()
-                   if b in r.badges_requested}  # a venue badges what was asked for
+        asked, got = venue_badges(policy, r.badges_requested, r.badges_awarded or {})
         report = Path(r.report_dir) / "report.md" if r.report_dir else None
         if report is not None and not report.is_file():
             report = None
@@ -30,9 +41,9 @@ def summary_rows(rows: Sequence[Row], out: Path) -> list[dict[str, Any]]:
             "submission": r.submission,
             "title": r.title or "",
             "status": r.state,
-            "requested": list(r.badges_requested),
-            "awarded": [b for b in BADGE_KEYS if awarded.get(b)],
-            "missing": [b for b in r.badges_requested if not awarded.get(b)],
+            "requested": asked,
+            "awarded": got,
+            "missing": [b for b in asked if b not in got],
             "wall_s": None if r.wall_s is None else round(r.wall_s, 1),
             "reason": r.reason(),
             "report": (report.relative_to(out).as_posix()
@@ -43,37 +54,39 @@ def summary_rows(rows: Sequence[Row], out: Path) -> list[dict[str, Any]]:
     return table
 
 
-def counts(table: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    return {b: {"requested": sum(b in t["requested"] for t in table),
-                "awarded": sum(b in t["awarded"] for t in table)} for b in BADGE_KEYS}
+def counts(table: Sequence[dict[str, Any]], policy: Policy) -> dict[str, dict[str, int]]:
+    return {b.id: {"requested": sum(b.id in t["requested"] for t in table),
+                   "awarded": sum(b.id in t["awarded"] for t in table)}
+            for b in policy.badges if b.undecided is None}
 
 
-def render_md(table: Sequence[dict[str, Any]], smoke: bool = False) -> str:
-    totals = counts(table)
+def render_md(table: Sequence[dict[str, Any]], policy: Policy, smoke: bool = False) -> str:
+    totals = counts(table, policy)
+    names = {b.id: b.name for b in policy.badges}
+    short = {b.id: b.abbreviation for b in policy.badges}
     states: dict[str, int] = {}
     for t in table:
         states[t["status"]] = states.get(t["status"], 0) + 1
     lines = ["# Artifact evaluation results", ""]
     if smoke:
-        lines += ["Kick-the-tires run (--smoke): Artifacts Evaluated - Reusable and Results "
-                  "Reproduced were not attempted.", ""]
+        lines += ["Kick-the-tires run (--smoke): only Available and Functional were "
+                  "decided; badges that need more were not attempted.", ""]
     lines += [f"{plural(len(table), 'submission')}: " + ", ".join(f"{n} {s}" for s, n in sorted(
         states.items())), ""]
     lines += ["| badge | requested | awarded |", "|---|---|---|"]
-    lines += [f"| {BADGE_NAMES[b]} | {totals[b]['requested']} | {totals[b]['awarded']} |"
-              for b in BADGE_KEYS]
+    lines += [f"| {names[b]} | {n['requested']} | {n['awarded']} |" for b, n in totals.items()]
     lines += ["", "| submission | title | requested | awarded | status | time | report |",
               "|---|---|---|---|---|---|---|"]
     for t in table:
-        req = " ".join(SHORT[b] for b in t["requested"]) or "-"
-        got = " ".join(SHORT[b] for b in t["awarded"]) or "none"
+        req = " ".join(short[b] for b in t["requested"]) or "-"
+        got = " ".join(short[b] for b in t["awarded"]) or "none"
         status = t["status"] + (f": {t['reason']}" if t["reason"] else "")
         wall = "-" if t["wall_s"] is None else f"{t['wall_s']:.0f} s"
         link = f"[report]({t['report']})" if t["report"] else "-"
         lines.append(f"| {t['submission']} | {_cell(t['title'])} | {req} | {got} | "
                      f"{_cell(status)} | {wall} | {link} |")
-    lines += ["", "A = Artifacts Available, F = Artifacts Evaluated - Functional, "
-              "R = Artifacts Evaluated - Reusable, RR = Results Reproduced (ACM v1.1).", ""]
+    lines += ["", ", ".join(f"{short[b]} = {names[b]}" for b in totals)
+              + f" ({policy.title}).", ""]
     return "\n".join(lines)
 
 
@@ -93,13 +106,16 @@ def render_csv(table: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def write_summary(rows: Sequence[Row], out: Path, smoke: bool = False) -> list[Path]:
+def write_summary(rows: Sequence[Row], out: Path, smoke: bool = False,
+                  policy: Policy | None = None) -> list[Path]:
     """summary.csv, summary.json and summary.md in ``out``, each written then renamed."""
-    table = summary_rows(rows, out)
-    data = {"submissions": table, "badges": counts(table), "smoke": smoke}
+    policy = policy or load_policy()
+    table = summary_rows(rows, out, policy)
+    data = {"policy": policy.name, "submissions": table, "badges": counts(table, policy),
+            "smoke": smoke}
     files = {"summary.csv": render_csv(table),
              "summary.json": json.dumps(data, indent=2) + "\n",
-             "summary.md": render_md(table, smoke)}
+             "summary.md": render_md(table, policy, smoke)}
     for name, text in files.items():
         write_atomic(out / name, text)
     return [out / name for name in files]

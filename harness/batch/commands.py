@@ -17,9 +17,9 @@ from harness.wording import plural
 FORWARD = ("runner", "device", "base_image", "forward_ca", "no_forward_ca", "installer",
            "rebuild", "network", "user", "writable_root", "keep_capabilities", "memory",
            "cpus", "pids_limit", "timeout_s", "disk", "seed", "fresh_seeds", "seed_policy",
-           "smoke")
+           "smoke", "policy")
 #: of those, what changes a result (the options digest; a change means a new evaluation)
-DECISIVE = ("device", "seed", "fresh_seeds", "seed_policy", "smoke")
+DECISIVE = ("runner", "device", "seed", "fresh_seeds", "seed_policy", "smoke", "policy")
 
 
 def forwarded(ctx: click.Context, values: dict[str, Any]) -> tuple[str, ...]:
@@ -70,6 +70,9 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
                   show_default=True, help="As for evaluate.")
     @click.option("--smoke", is_flag=True,
                   help="Kick the tires (as for evaluate): Available and Functional only.")
+    @click.option("--policy", default="acm-v1.1", show_default=True,
+                  help="The venue's badges, as for evaluate; a list's badges column may "
+                  "name them.")
     @click.pass_context
     def batch_cmd(ctx: click.Context, /, submissions: Path, out: Path, jobs: int,
                   budget: str | None, retry: str | None, ledger_url: str | None,
@@ -80,14 +83,16 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
         from harness.cli import terminate_as_interrupt
+        from harness.policy import load_policy
         from harness.progress import Reporter
         from reports.summary import write_summary
 
         try:
-            subs = load_submissions(submissions)
+            venue = load_policy(kw["policy"])
+            subs = load_submissions(submissions, venue)
             options = BatchOptions(
                 out=out, evaluate_args=forwarded(ctx, kw),
-                decisive={k: kw.get(k) for k in DECISIVE},
+                decisive={k: kw.get(k) for k in DECISIVE},  # + harness version: plan()
                 jobs=jobs, cpus=kw["cpus"], memory=kw["memory"],
                 budget_s=parse_duration(budget) if budget else None,
                 retry_failed=retry == "failed")
@@ -108,7 +113,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         try:
             with ledger, reporter, terminate_as_interrupt():
                 rows = run_batch(subs, options, ledger, executor, on_done=reporter.done)
-                write_summary(rows, out, smoke=kw["smoke"])
+                write_summary(rows, out, smoke=kw["smoke"], policy=venue)
         except KeyboardInterrupt:
             click.echo("qrepro: batch interrupted; run the same command again to finish it",
                        err=True)

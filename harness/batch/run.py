@@ -14,9 +14,19 @@ from typing import Any, Protocol
 from harness import __version__
 from harness.batch.ledger import Ledger, Row, everyone_gone
 from harness.batch.submissions import Submission
-from harness.batch.worker import Result, Task, run_task, stop_all
+from harness.batch.worker import (
+    Result,
+    Task,
+    has_started_running,
+    log_path,
+    run_task,
+    stop_all,
+)
 from harness.errors import QreproError
 from runners.sandbox import parse_size
+
+#: seconds between looks at the running evaluations' logs (building -> running)
+POLL_S = 1.0
 
 ATTEMPTS = ".attempts"
 
@@ -98,10 +108,11 @@ def plan(ledger: Ledger, subs: Sequence[Submission], options: BatchOptions
     too, unless --retry failed. A deposit that cannot even be read is an error attempt."""
     rows = ledger.all()
     latest = {r.submission: r.id for r in rows}
-    final: dict[tuple[str, str | None, str], Row] = {}
+    final: dict[tuple[str, str | None, str, str], Row] = {}
     for row in rows:
         if row.state in ("done", "error"):
-            final[(row.submission, row.deposit_digest, row.options_digest)] = row
+            final[(row.submission, row.deposit_digest, row.options_digest,
+                   row.harness_version)] = row
     todo, answer = [], {}
     for s in subs:
         opts = s.options_digest(options.decisive)
@@ -114,7 +125,7 @@ def plan(ledger: Ledger, subs: Sequence[Submission], options: BatchOptions
                           error_message=f"{s.id}: {message}")
             answer[s.id] = eval_id
             continue
-        found = final.get((s.id, digest, opts))
+        found = final.get((s.id, digest, opts, __version__))
         keep = found is not None and latest.get(s.id) == found.id and (
             found.state == "done" or not options.retry_failed)
         if keep:
@@ -149,20 +160,29 @@ def run_batch(subs: Sequence[Submission], options: BatchOptions, ledger: Ledger,
     attempts.mkdir()
     todo, answer = plan(ledger, subs, options)
     pending: dict[Future[Result], tuple[Submission, int]] = {}
+    #: attempts still building, with their output folders (the log tells when they run)
+    building: dict[int, str] = {}
     queue = list(todo)
     try:
         while queue or pending:
             while queue and len(pending) < executor.slots:
                 s, eval_id = queue.pop(0)
                 ledger.mark(eval_id, "building")
-                ledger.mark(eval_id, "running")
                 task = Task(s.id, str(s.source), str(attempts / f"{s.id}-{eval_id}"),
                             (*options.evaluate_args, *_submission_args(s)),
                             s.options.get("budget", options.budget_s))
                 pending[executor.submit(task)] = (s, eval_id)
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                building[eval_id] = task.out
+            finished, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for eval_id, out in list(building.items()):
+                if has_started_running(out):  # the evaluation left its build phase
+                    ledger.mark(eval_id, "running")
+                    del building[eval_id]
             for future in finished:
                 s, eval_id = pending.pop(future)
+                if building.pop(eval_id, None) is not None and future.exception() is None \
+                        and future.result().state == "done":
+                    ledger.mark(eval_id, "running")  # ran elsewhere (a Dask worker)
                 _record(ledger, options.out, s, eval_id, future)
                 if on_done is not None and future.exception() is None:
                     on_done(future.result())
@@ -185,7 +205,7 @@ def _record(ledger: Ledger, out: Path, s: Submission, eval_id: int,
     result = future.result()
     final = out / s.id
     attempt = Path(result.out)
-    log = attempt.parent / f"{attempt.name}.evaluate.log"
+    log = log_path(attempt)
     if log.exists():
         os.replace(log, attempt / "evaluate.log")
     install(attempt, final)

@@ -16,6 +16,7 @@ from harness.intake.archive import ARCHIVE_SUFFIXES, deposit_files, file_sha256,
 from harness.intake.manifest import MANIFEST_NAME
 from harness.intake.safe_yaml import load_yaml
 from harness.models import BADGE_KEYS
+from harness.policy import Policy
 
 #: per-submission options a list may set (anything else is an error naming the field)
 OPTION_FIELDS = ("runner", "device", "budget", "fresh_seeds", "seed")
@@ -63,12 +64,13 @@ def parse_duration(text: str | float | int, where: str = "--budget") -> float:
     return seconds
 
 
-def load_submissions(path: Path) -> list[Submission]:
-    """Every submission named by ``path`` (folder, .csv, .yaml/.yml), ids unique."""
+def load_submissions(path: Path, policy: Policy | None = None) -> list[Submission]:
+    """Every submission named by ``path`` (folder, .csv, .yaml/.yml), ids unique; badges
+    named as qrepro or the venue ``policy`` names them."""
     if path.is_dir():
         subs = _folder(path)
     elif path.suffix == ".csv":
-        subs = _table(_csv_rows(path), path)
+        subs = _table(_csv_rows(path), path, policy)
     elif path.suffix in (".yaml", ".yml"):
         data = load_yaml(path.read_text(encoding="utf-8"), str(path))
         if isinstance(data, dict):
@@ -76,7 +78,7 @@ def load_submissions(path: Path) -> list[Submission]:
         if not isinstance(data, list):
             raise SubmissionError("a list of submissions (or submissions: [...]) is expected",
                                   file=str(path))
-        subs = _table(data, path)
+        subs = _table(data, path, policy)
     else:
         raise SubmissionError("not a folder, .csv or .yaml list of submissions", file=str(path))
     seen: set[str] = set()
@@ -114,7 +116,7 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
                 for row in csv.DictReader(fh)]
 
 
-def _table(rows: list[Any], path: Path) -> list[Submission]:
+def _table(rows: list[Any], path: Path, policy: Policy | None = None) -> list[Submission]:
     out = []
     for i, row in enumerate(rows):
         where = f"[{i}]"
@@ -130,7 +132,7 @@ def _table(rows: list[Any], path: Path) -> list[Submission]:
         if not source.exists():
             raise SubmissionError(f"{source} does not exist", file=str(path),
                                   field=f"{where}.path")
-        badges = _badges(row.get("badges"), path, f"{where}.badges")
+        badges = _badges(row.get("badges"), path, f"{where}.badges", policy)
         unknown = sorted(set(row) - {"id", "path", "badges", "title", *OPTION_FIELDS})
         if unknown:
             raise SubmissionError(f"unknown field '{unknown[0]}'", file=str(path),
@@ -169,13 +171,24 @@ def _checked(options: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _badges(value: Any, path: Path, where: str) -> tuple[str, ...]:
+def _badges(value: Any, path: Path, where: str, policy: Policy | None = None
+            ) -> tuple[str, ...]:
+    """qrepro's decisions a submission asks for: qrepro's names (available, functional,
+    reusable, reproduced) or the ids of the venue policy's badges (expanded to what each
+    needs)."""
     if value in (None, "", []):
         return BADGE_KEYS
     items = value if isinstance(value, list) else re.split(r"[;,\s]+", str(value).strip())
-    names = tuple(str(b).strip().lower() for b in items if str(b).strip())
-    bad = [b for b in names if b not in BADGE_KEYS]
-    if bad:
-        raise SubmissionError(f"unknown badge '{bad[0]}'; use: {', '.join(BADGE_KEYS)}",
-                              file=str(path), field=where)
-    return names
+    names = [str(b).strip().lower() for b in items if str(b).strip()]
+    rules = {b.id: b.requires for b in policy.badges} if policy is not None else {}
+    wanted: list[str] = []
+    for name in names:
+        if name in BADGE_KEYS:
+            wanted.append(name)
+        elif rules.get(name):
+            wanted += rules[name]
+        else:
+            known = sorted({*BADGE_KEYS, *(k for k, v in rules.items() if v)})
+            raise SubmissionError(f"unknown badge '{name}'; use: {', '.join(known)}",
+                                  file=str(path), field=where)
+    return tuple(k for k in BADGE_KEYS if k in wanted)

@@ -62,8 +62,25 @@ def _dies_with_parent() -> None:
 
 
 def command(task: Task) -> list[str]:
+    """``qrepro evaluate`` with plain progress: its log says which phase it is in."""
     return [sys.executable, "-m", "harness", "evaluate", task.source, "--out", task.out,
-            *task.args]
+            *task.args, "--progress", "plain"]
+
+
+def log_path(out: str | Path) -> Path:
+    """Where an attempt's output goes while it runs (beside the attempt folder)."""
+    out = Path(out)
+    return out.parent / f"{out.name}.{LOG_NAME}"
+
+
+def has_started_running(out: str | Path) -> bool:
+    """Whether the evaluation writing into ``out`` has left its build phase (its plain
+    progress log shows the execute phase, or a later one)."""
+    try:
+        text = log_path(out).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(f"] {phase}" in text for phase in ("execute", "compare"))
 
 
 def run_task(task: Task) -> Result:
@@ -72,7 +89,7 @@ def run_task(task: Task) -> Result:
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with (out.parent / f"{out.name}.{LOG_NAME}").open("wb") as log:
+    with log_path(out).open("wb") as log:
         proc = subprocess.Popen(command(task), stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True,
                                 preexec_fn=_dies_with_parent)
@@ -128,7 +145,7 @@ def read_result(task: Task, returncode: int, wall_s: float) -> Result:
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        log = Path(task.out).parent / f"{Path(task.out).name}.{LOG_NAME}"
+        log = log_path(task.out)
         tail = _tail(log)
         return Result(task.submission, "error", task.out, wall_s, error_kind="crash",
                       error_message=f"qrepro evaluate exited {returncode} without a report"

@@ -326,7 +326,9 @@ def test_sigkill_in_the_middle_then_the_same_command_completes_each_submission_o
     at_kill = ledger_rows(out)
     first = [r for r in at_kill if r["state"] in FINAL]
     killed = [r for r in at_kill if r["state"] == "running"]
-    assert len(first) == 1 and len(killed) == 1
+    # an evaluation is "running" once it left its build phase; those that ended quicker
+    # (an unreadable deposit errs before it runs) are final
+    assert len(first) >= 1 and len(killed) == 1
 
     # the evaluation running at the kill got SIGTERM from the kernel (PR_SET_PDEATHSIG)
     deadline = time.monotonic() + 45
@@ -341,8 +343,9 @@ def test_sigkill_in_the_middle_then_the_same_command_completes_each_submission_o
     for sid, rows in by.items():
         assert sum(r["state"] in FINAL for r in rows) == 1, (sid, rows)
         assert all(r["state"] in (*FINAL, "interrupted") for r in rows), (sid, rows)
-    # the finished one was kept, the killed one recorded as interrupted and run again
-    assert by[first[0]["submission"]] == first
+    # the finished ones were kept, the killed one recorded as interrupted and run again
+    for row in first:
+        assert by[row["submission"]] == [row]
     again_killed = next(r for r in ledger_rows(out) if r["id"] == killed[0]["id"])
     assert (again_killed["state"], again_killed["error_kind"]) == ("interrupted", "interrupted")
     assert_reports_whole(out, list(EXPECTED))
