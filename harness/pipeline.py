@@ -283,15 +283,21 @@ def _execute(
         return None
     with clock.phase("build", f"environment for runner {runner.name}"):
         runner.prepare(prepared.environment, deposit.root, workdir)
-    with clock.phase("execute", f"{len(prepared.jobs)} circuit runs, "
-                     f"{len(prepared.notebooks)} notebook runs"):
+    with clock.phase("execute", f"{plural(len(prepared.jobs), 'circuit run')}, "
+                     f"{plural(len(prepared.notebooks), 'notebook run')}"):
         job = JobSpec(
             device=options.device,
             circuits=prepared.jobs,
             notebooks=prepared.notebooks,
             jobs=options.jobs,
         )
-        return runner.execute(job, deposit.root, workdir)
+        listener = options.on_phase
+        if listener is not None:  # the agent's "circuits 3/20" as it goes
+            runner.on_progress = lambda what: listener("execute", what)
+        try:
+            return runner.execute(job, deposit.root, workdir)
+        finally:
+            runner.on_progress = None
 
 
 def _changed_during_run(deposit: Deposit, digest: str | None) -> tuple[Finding, ...]:

@@ -4,12 +4,19 @@ one evaluation shows its phases (load, validate, prepare, build, execute, compar
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from types import TracebackType
 from typing import Any
 
 from harness.batch.worker import Result
+
+
+#: a running count in a phase's description ("circuits 3/20")
+_COUNT = re.compile(r"(\d+)/(\d+)$")
+#: seconds between plain lines of the same phase's count (CI logs stay short)
+PLAIN_EVERY_S = 5.0
 
 
 def resolve(mode: str) -> str:
@@ -26,9 +33,24 @@ class PhaseReporter:
         self.mode = resolve(mode)
         self._start = time.monotonic()
         self._status: Any = None
+        self._last_plain = (0.0, "")
+
+    def _quiet(self, phase: str, what: str) -> bool:
+        """Plain lines for a phase's n/N count: at most one per PLAIN_EVERY_S, and the last."""
+        m = _COUNT.search(what)
+        now, (last_t, last_phase) = time.monotonic(), self._last_plain
+        if m is None or m.group(1) == m.group(2) or phase != last_phase:
+            self._last_plain = (now, phase)
+            return False
+        if now - last_t < PLAIN_EVERY_S:
+            return True
+        self._last_plain = (now, phase)
+        return False
 
     def __call__(self, phase: str, what: str) -> None:
         line = f"{phase}" + (f": {what}" if what else "")
+        if self.mode == "plain" and self._quiet(phase, what):
+            return
         if self.mode == "plain":
             print(f"[{time.monotonic() - self._start:6.1f} s] {line}", file=sys.stderr,
                   flush=True)

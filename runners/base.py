@@ -11,8 +11,11 @@ constructs one (``harness.cli`` resolves names through :mod:`runners.registry`).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +62,8 @@ class Runner(ABC):
     sandboxed: ClassVar[bool] = False
     #: extra sentences for the report (e.g. why runner auto chose this runner)
     remarks: tuple[str, ...] = ()
+    #: told the agent's progress while it runs ("circuits 3/20"); never in a report
+    on_progress: Callable[[str], None] | None = None
 
     def prepare(  # noqa: B027
         self, environment: Environment, deposit_root: Path, workdir: Path
@@ -85,6 +90,16 @@ class Runner(ABC):
         """What the report should flag about how this runner built and ran the deposit."""
         return ()
 
+    def agent_log_tail(self, workdir: Path) -> str:
+        """The end of the agent's log so far (its progress lines are read from it)."""
+        try:
+            with (workdir / LOG_FILE).open("rb") as fh:
+                fh.seek(0, 2)
+                fh.seek(max(0, fh.tell() - 4096))
+                return fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
     def execute(self, job: JobSpec, deposit_root: Path, workdir: Path) -> Execution:
         workdir.mkdir(parents=True, exist_ok=True)
         deposit_root, workdir = deposit_root.resolve(), workdir.resolve()
@@ -93,7 +108,8 @@ class Runner(ABC):
         payload = job.model_dump(mode="json") | {"deposit_root": seen_root, "work_dir": seen_work}
         write_text(workdir / JOB_FILE, json.dumps(payload, indent=1))
         start = time.perf_counter()
-        call = self.invoke_agent(deposit_root, workdir)
+        with follow_progress(self, workdir):
+            call = self.invoke_agent(deposit_root, workdir)
         wall = time.perf_counter() - start
         return self._read_result(workdir, call, wall)
 
@@ -154,3 +170,43 @@ class Runner(ABC):
         except (KeyError, TypeError, ValidationError) as exc:
             raise AgentError(f"malformed agent result: {exc}", file=str(path)) from exc
         return Execution(environment=env, circuits=runs, notebooks=notebooks, wall_s=wall)
+
+
+#: how the agent marks a progress line in its log (runners/agent/replay.py)
+PROGRESS_MARK = "qrepro-progress:"
+#: seconds between looks at the agent's log
+PROGRESS_POLL_S = 0.5
+
+
+def last_progress(log: str) -> str | None:
+    """The agent's latest progress line in ``log`` ("circuits 3/20"), if any."""
+    for line in reversed(log.splitlines()):
+        if line.startswith(PROGRESS_MARK):
+            return line[len(PROGRESS_MARK):].strip()[:80]
+    return None
+
+
+@contextmanager
+def follow_progress(runner: Runner, workdir: Path) -> Iterator[None]:
+    """While the agent runs, tell ``runner.on_progress`` each new progress line."""
+    listener = runner.on_progress
+    if listener is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def follow() -> None:
+        seen: str | None = None
+        while not stop.wait(PROGRESS_POLL_S):
+            now = last_progress(runner.agent_log_tail(workdir))
+            if now is not None and now != seen:
+                seen = now
+                listener(now)
+
+    thread = threading.Thread(target=follow, name="qrepro-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -182,6 +182,7 @@ class DockerRunner(Runner):
         self.forward_ca = forward_ca
         self.gpu = gpu
         self._client = client
+        self._running: Any = None  # the container of the agent while it runs
         self.record = BuildRecord()
         self._wheel_files: list[Path] = []
 
@@ -340,11 +341,26 @@ class DockerRunner(Runner):
             container = self.client.containers.run(self.record.tag, detach=True, **kwargs)
         except docker.errors.APIError as exc:
             raise RunnerUnavailable(f"cannot start the container: {exc}") from exc
+        self._running = container
         try:
             return self._wait(container, workdir)
         finally:
+            self._running = None
             with contextlib.suppress(docker.errors.APIError):
                 container.remove(force=True)
+
+    def agent_log_tail(self, workdir: Path) -> str:
+        """The container's stderr so far (the agent's log is written after it ends)."""
+        import docker
+
+        container = self._running
+        if container is None:
+            return ""
+        try:
+            return str(container.logs(stdout=False, stderr=True, tail=20).decode(
+                "utf-8", errors="replace"))
+        except docker.errors.APIError:
+            return ""
 
     def _wait(self, container: Any, workdir: Path) -> AgentCall:
         import docker

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -121,5 +122,16 @@ def run_notebooks(
 ) -> list[dict[str, Any]]:
     if not jobs:
         return []
+    done = [0]
+    lock = threading.Lock()
+
+    def one(job: dict[str, Any]) -> dict[str, Any]:
+        result = run_one(job, deposit_root, work_dir, device)
+        with lock:
+            done[0] += 1
+            print(f"qrepro-progress: notebook runs {done[0]}/{len(jobs)}", file=sys.stderr,
+                  flush=True)
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        return list(pool.map(lambda j: run_one(j, deposit_root, work_dir, device), jobs))
+        return list(pool.map(one, jobs))

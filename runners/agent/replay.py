@@ -210,6 +210,15 @@ def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str)
         return {**identity(spec), "ok": False, "error": last, "error_type": type(exc).__name__}
 
 
+#: how a progress line starts in the agent's log (stderr); the runner follows the log
+PROGRESS_MARK = "qrepro-progress:"
+
+
+def progress(what: str, done: int, total: int) -> None:
+    """One line on stderr per finished run: the harness shows ``what done/total``."""
+    print(f"{PROGRESS_MARK} {what} {done}/{total}", file=sys.stderr, flush=True)
+
+
 def run_notebook_jobs(job: dict[str, Any], device: str) -> list[dict[str, Any]]:
     if not job.get("notebooks"):
         return []
@@ -240,9 +249,10 @@ def main(argv: list[str]) -> int:
         devices = available_devices()
         device, notes = resolve_device(job.get("device", "auto"), devices)
         environment.update(device=device, devices_available=devices, notes=notes)
-        output["circuits"] = [
-            run_one(spec, job["deposit_root"], job["work_dir"], device) for spec in job["circuits"]
-        ]
+        output["circuits"] = []
+        for i, spec in enumerate(job["circuits"], start=1):
+            output["circuits"].append(run_one(spec, job["deposit_root"], job["work_dir"], device))
+            progress("circuits", i, len(job["circuits"]))
         output["notebooks"] = run_notebook_jobs(job, device)
         output["fatal"] = None
     except Fatal as exc:
