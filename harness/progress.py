@@ -12,7 +12,6 @@ from typing import Any
 
 from harness.batch.worker import Result
 
-
 #: a running count in a phase's description ("circuits 3/20")
 _COUNT = re.compile(r"(\d+)/(\d+)$")
 #: seconds between plain lines of the same phase's count (CI logs stay short)
