@@ -139,6 +139,9 @@ class CircuitRun(Frozen):
     role: Literal["recorded", "trial", "fresh"] = "recorded"
     ok: bool
     counts: dict[str, int] = Field(default_factory=dict)
+    recorded: dict[str, int] | None = Field(
+        default=None, description="The counts the deposit recorded for this circuit (on the "
+        "run of role recorded), beside the reproduced ones.")
     ideal: dict[str, float] | None = None
     seed_simulator: int | None = Field(default=None, description="Seed Aer actually used.")
     method: str | None = Field(default=None, description="Method Aer actually used.")

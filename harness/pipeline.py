@@ -31,6 +31,7 @@ from harness.intake.versions import pinned_names, pinned_versions, version_findi
 from harness.jobs import PreparedJobs, prepare_jobs
 from harness.models import (
     BadgeKey,
+    CircuitRun,
     ClaimResult,
     DepositInfo,
     ErrorInfo,
@@ -261,7 +262,7 @@ def _run(
         badges=badges,
         claims=claims,
         findings=findings,
-        circuits=execution.circuits if execution else (),
+        circuits=_with_recorded(execution, prepared.recorded),
         notebooks=execution.notebooks if execution else (),
         environment=execution.environment.model_copy(
             update={"pinned": pinned_names(deposit.root, manifest)}) if execution else None,
@@ -317,6 +318,15 @@ def _changed_during_run(deposit: Deposit, digest: str | None) -> tuple[Finding, 
             blocks=("available",),
         ),
     )
+
+
+def _with_recorded(execution: Execution | None, recorded: dict[str, dict[str, int]]
+                   ) -> tuple[CircuitRun, ...]:
+    """The runs, each recorded run beside the counts the deposit recorded for it."""
+    if execution is None:
+        return ()
+    return tuple(r.model_copy(update={"recorded": recorded.get(r.circuit or r.id)})
+                 if r.role == "recorded" else r for r in execution.circuits)
 
 
 def _failed_runs(execution: Execution | None) -> list[str]:

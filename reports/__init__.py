@@ -53,7 +53,7 @@ WRITERS: dict[str, Writer] = {
     "rocrate": Writer(("ro-crate-metadata.json",), "reports.rocrate_report:render"),
 }
 #: what ``qrepro evaluate`` writes unless --format says otherwise
-DEFAULT_FORMATS: tuple[str, ...] = ("json", "md", "badges", "junit", "rocrate")
+DEFAULT_FORMATS: tuple[str, ...] = ("json", "md", "badges", "html", "junit", "rocrate")
 
 
 def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = DEFAULT_FORMATS

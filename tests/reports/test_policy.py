@@ -88,7 +88,7 @@ def test_a_bad_policy_file_names_file_and_field(tmp_path: Path, text: str, field
 
 
 def test_an_unknown_policy_lists_the_shipped_ones() -> None:
-    with pytest.raises(PolicyError, match="no policy named 'acm-v2'.*acm-v1.1, ieee, ndss"):
+    with pytest.raises(PolicyError, match=r"no policy named 'acm-v2'.*acm-v1\.1, ieee, ndss"):
         load_policy("acm-v2")
 
 

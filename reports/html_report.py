@@ -1,0 +1,350 @@
+"""report.html: the report as one self-contained page (no scripts, no external fonts, styles
+or images: the plots and badges are inline SVG), rendered with the Jinja2 templates in
+``reports/templates`` from the same Report as report.json and report.md.
+
+This module turns the Report into what the templates show (rows, plots, links); the
+plots are drawn by :mod:`reports.plots`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from harness.models import ClaimResult, Finding, Report, RunEnvironment
+from harness.wording import plural, test_name
+from reports import Context
+from reports.markdown_report import verdict_label
+from reports.plots import (
+    counts_plot,
+    forest_plot,
+    metric_label,
+    readable,
+    readable_difference,
+    seed_check_plot,
+    seed_values,
+    strip_plot,
+)
+from reports.svg_badges import badge_file, badge_state, badge_svg, policy_of
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SEVERITIES = ("error", "warning", "info")
+#: counts plots drawn (a quantum-volume deposit has a hundred circuits; report.json has all)
+MAX_COUNTS_PLOTS = 12
+#: the evaluation's work directory in the output folder (harness.pipeline.WORK_DIR)
+WORK_DIR = "work"
+#: the agent's log in the work directory (runners.base.LOG_FILE) and a notebook run's log
+AGENT_LOG = "agent.log"
+NOTEBOOK_LOG = "worker.log"
+
+Uid = Callable[[], str]
+
+
+def render(report: Report, context: Context) -> dict[str, str]:
+    return {"report.html": render_html(report, context)}
+
+
+def render_html(report: Report, context: Context) -> str:
+    return _templates().get_template("report.html.j2").render(page=page(report, context))
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = readable
+    return env
+
+
+def page(report: Report, context: Context) -> dict[str, Any]:
+    """Everything the template shows, each number already as a person reads it."""
+    counter = itertools.count(1)
+
+    def uid() -> str:
+        return f"plot{next(counter)}"
+
+    files = evidence(report, context)
+    policy = policy_of(report)
+    return {
+        "report": report,
+        "title": report.deposit.title or report.deposit.source,
+        "policy": policy,
+        "policy_url": _web_link(policy.url),
+        "identifier_url": _identifier_link(report.deposit.identifier),
+        "badges": _badges(report),
+        "verdicts": _verdict_counts(report.claims),
+        "claims": [claim_row(c, metric_label(c, report.notebooks)) for c in report.claims],
+        "forests": list(_forests(report.claims, uid)),
+        "seeds": list(_seed_sections(report, uid)),
+        "counts": _counts_plots(report, uid),
+        "counts_total": sum(r.role == "recorded" for r in report.circuits),
+        "findings": _findings(report.findings),
+        "environment": _environment(report.environment),
+        "sandbox": _sandbox(report.environment),
+        "timings": _timings(report.timings),
+        "evidence": files,
+        "executed": _executed_links(report, files),
+    }
+
+
+def _web_link(url: str | None) -> str | None:
+    """``url`` when it is a web address (a report.json from elsewhere may hold anything)."""
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def _identifier_link(identifier: str | None) -> str | None:
+    """A DOI as its resolver's address; other identifiers are not linked."""
+    scheme, _, value = (identifier or "").partition(":")
+    return f"https://doi.org/{quote(value)}" if scheme.lower() == "doi" and value else None
+
+
+# --- badges and claims -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadgeView:
+    svg: str
+    name: str
+    state: str
+    reasons: tuple[str, ...]
+
+
+def _badges(report: Report) -> list[BadgeView]:
+    return [BadgeView(badge_svg(b, id_suffix=f"-html-{b.id}"), b.name, badge_state(b), b.reasons)
+            for b in policy_of(report).badges]
+
+
+def _verdict_counts(claims: Iterable[ClaimResult]) -> str:
+    counts: dict[str, int] = {}
+    for c in claims:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    return ", ".join(f"{n} {v}" for v, n in counts.items())
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    id: str
+    kind: str
+    source: str
+    metric: str
+    verdict: str
+    label: str
+    claimed: str
+    reproduced: str
+    difference: str
+    tolerance: str
+    test: str
+    statistic: str
+    message: str
+    across_claims: str
+
+
+def claim_row(c: ClaimResult, metric: str) -> ClaimRow:
+    cmp = c.comparison
+    return ClaimRow(
+        id=c.id, kind=c.kind or "-", source=c.source, metric=metric, verdict=c.verdict,
+        label=verdict_label(c),
+        claimed=readable(cmp.claimed if cmp else None),
+        reproduced=readable(cmp.observed if cmp else None),
+        difference=readable_difference(cmp.difference, cmp.observed, cmp.claimed)
+        if cmp else "-",
+        tolerance=tolerance_text(c),
+        test=test_name(cmp.test) if cmp else "-",
+        statistic=_statistic(c),
+        message=c.message,
+        across_claims=_across_claims(c),
+    )
+
+
+def tolerance_text(c: ClaimResult) -> str:
+    """The claim's tolerance (or a one-sided claim's direction and margin) in words."""
+    details = c.comparison.details if c.comparison else {}
+    direction = details.get("direction")
+    if direction in ("at_least", "at_most"):
+        margin = details.get("margin")
+        return str(direction).replace("_", " ") + (f", margin {readable(margin)}"
+                                                   if margin else "")
+    tol = c.tolerance or {}
+    kind, value = tol.get("kind"), tol.get("value")
+    if kind == "absolute":
+        return f"\u00b1{readable(value)}"
+    if kind == "relative" and isinstance(value, int | float):
+        return f"\u00b1{readable(100 * value)}% of the claim"
+    if kind == "distance":
+        return f"{tol.get('statistic')} \u2264 {readable(value)}"
+    if kind == "shot-noise":
+        return f"shot noise (alpha {readable(tol.get('alpha'))})"
+    return str(kind or "-")
+
+
+def _statistic(c: ClaimResult) -> str:
+    cmp = c.comparison
+    if cmp is None:
+        return ""
+    parts = []
+    if cmp.statistic and cmp.statistic_value is not None:
+        parts.append(f"{cmp.statistic} = {readable(cmp.statistic_value)}")
+    if cmp.threshold is not None and cmp.test != "quantum-volume":
+        parts.append(f"threshold {readable(cmp.threshold)}")
+    if cmp.p_value is not None:
+        parts.append(f"p = {readable(cmp.p_value, 3)}")
+    if cmp.power is not None:
+        parts.append(f"power {readable(cmp.power, 2)}")
+    return ", ".join(parts)
+
+
+def _across_claims(c: ClaimResult) -> str:
+    if c.adjusted_p_value is None:
+        return ""
+    return (("discrepancy" if c.discrepancy else "no discrepancy")
+            + f" across claims (adjusted p = {readable(c.adjusted_p_value, 3)})")
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plot:
+    caption: str
+    svg: str
+
+
+def _forests(claims: Iterable[ClaimResult], uid: Uid) -> Iterator[Plot]:
+    """One forest plot per claim kind, in the order the kinds first appear."""
+    kinds: dict[str, list[ClaimResult]] = {}
+    for c in claims:
+        kinds.setdefault(c.kind, []).append(c)
+    for kind, group in kinds.items():
+        svg = forest_plot(group, uid())
+        if svg is not None:
+            yield Plot(f"{kind or 'other'} claims ({plural(len(group), 'claim')})", svg)
+
+
+@dataclass(frozen=True)
+class SeedSection:
+    claim: ClaimResult
+    plots: tuple[Plot, ...]
+
+
+def _seed_sections(report: Report, uid: Uid) -> Iterator[SeedSection]:
+    """Per claim with per-seed values or a fresh-seed check: its strip and seed-check plots."""
+    for c in report.claims:
+        plots: list[Plot] = []
+        values = seed_values(c, report.notebooks)
+        strip = strip_plot(c, values, uid()) if values is not None else None
+        if strip is not None:
+            plots.append(Plot("per-seed values", strip))
+        check = seed_check_plot(c, metric_label(c, report.notebooks), uid())
+        if check is not None:
+            plots.append(Plot("seed robustness (--fresh-seeds)", check))
+        if plots:
+            yield SeedSection(c, tuple(plots))
+
+
+def _counts_plots(report: Report, uid: Uid) -> list[Plot]:
+    plots: list[Plot] = []
+    for run in report.circuits:
+        if run.role != "recorded" or len(plots) >= MAX_COUNTS_PLOTS:
+            continue
+        svg = counts_plot(run, uid(), recorded=run.recorded)
+        if svg is not None:
+            plots.append(Plot(run.id, svg))
+    return plots
+
+
+# --- findings, environment, timings, evidence ----------------------------------------------
+
+
+def _findings(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    found = list(findings)
+    return [(s, group) for s in SEVERITIES if (group := [f for f in found if f.severity == s])]
+
+
+def _environment(e: RunEnvironment | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    image = e.details.get("image")
+    image = image if isinstance(image, dict) else {}
+    rows = [
+        ("runner", e.runner),
+        ("image", _joined(image.get("tag"), image.get("id"))),
+        ("base image", _joined(image.get("base"), image.get("base_id"))),
+        ("base image chosen because", image.get("base_reason")),
+        ("python", e.python),
+        ("platform", e.platform),
+        ("device", _joined(e.device, "available: " + (", ".join(e.devices_available) or "-"))),
+    ]
+    pinned = set(e.pinned)
+    return {
+        "rows": [(k, str(v)) for k, v in rows if v],
+        "packages": [(name, version, name in pinned)
+                     for name, version in sorted(e.packages.items())],
+        "pinned": bool(pinned),
+        "notes": e.notes,
+        "image": {k: v for k, v in image.items() if k not in ("tag", "id", "base", "base_id",
+                                                                "base_reason")},
+    }
+
+
+def _joined(first: object, second: object) -> str:
+    return f"{first} ({second})" if first and second else str(first or "")
+
+
+def _sandbox(e: RunEnvironment | None) -> dict[str, Any]:
+    """The runner's sandbox settings (environment.details, the image aside)."""
+    return {k: v for k, v in (e.details if e else {}).items() if k != "image"}
+
+
+def _timings(timings: dict[str, float]) -> list[tuple[str, str, float]]:
+    """(phase, seconds, share of the longest phase in percent) in the order recorded."""
+    longest = max([v for v in timings.values() if v > 0], default=1.0)
+    return [(phase, f"{seconds:.3g} s" if seconds >= 0.01 else f"{seconds:.2g} s",
+             round(100 * max(seconds, 0.0) / longest, 1)) for phase, seconds in timings.items()]
+
+
+def evidence(report: Report, context: Context) -> list[tuple[str, str, str]]:
+    """(relative link, file name, what it is) for each evidence file in the output folder."""
+    candidates = [
+        ("report.json", "the report, machine-readable"),
+        ("report.md", "the report in Markdown"),
+        *((badge_file(b), f"badge: {b.name}") for b in policy_of(report).badges),
+        (f"{WORK_DIR}/job.json", "the jobs the agent was asked to run"),
+        (f"{WORK_DIR}/result.json", "what the agent answered"),
+        (f"{WORK_DIR}/{AGENT_LOG}", "the agent's log"),
+    ]
+    for n in report.notebooks:
+        if n.executed:
+            folder = PurePosixPath(n.executed).parent
+            candidates += [(f"{WORK_DIR}/{n.executed}", f"executed notebook: {n.run}"),
+                           (f"{WORK_DIR}/{folder / NOTEBOOK_LOG}", f"notebook log: {n.run}")]
+    return [(quote(name), name, what) for name, what in dict(candidates).items()
+            if _present(name, context)]
+
+
+def _executed_links(report: Report, files: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Notebook run -> link to its executed notebook, where the file is there."""
+    links = {name: href for href, name, _ in files}
+    return {n.run: links[f"{WORK_DIR}/{n.executed}"] for n in report.notebooks
+            if n.executed and f"{WORK_DIR}/{n.executed}" in links}
+
+
+def _present(name: str, context: Context) -> bool:
+    """Written before this page, or a file inside the output folder (a path leaving it is
+    never linked)."""
+    if name in context.written:
+        return True
+    root = context.out_dir.resolve()
+    path = (root / name).resolve()
+    return path.is_relative_to(root) and path.is_file()
