@@ -29,7 +29,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import AttestationError, DepositError, located
@@ -220,16 +220,11 @@ def _name_in(out_dir: Path, path: Path) -> str:
 
 
 def _unsafe_name(name: str) -> str | None:
-    """Why a subject name cannot name a file in the output folder, or None."""
-    if name in ("", "."):
-        return "is empty"
-    if "\x00" in name or "\\" in name:
-        return "holds a NUL byte or a backslash"
-    if name.startswith("/") or PureWindowsPath(name).drive:
-        return "is absolute"
-    if ".." in name.split("/"):
-        return "escapes the output folder with '..'"
-    return None
+    """Why a subject name cannot name a file in the output folder, or None: the rule for
+    every relative path qrepro is given (harness.intake.archive.unsafe_reason)."""
+    from harness.intake.archive import unsafe_reason
+
+    return "is empty" if name in ("", ".") else unsafe_reason(name)
 
 
 def _jsonable(value: Any, what: str) -> Any:

@@ -197,6 +197,12 @@ class Row:
 COLUMNS: Final = tuple(f.name for f in fields(Row))
 
 
+def _text(value: str) -> str:
+    """``value`` as every backend can store it: PostgreSQL's text cannot hold NUL, which a
+    deposit's title or a crashed evaluation's output may carry; U+FFFD stands in for it."""
+    return value.replace("\x00", "\ufffd")
+
+
 def _row(e: Evaluation) -> Row:
     values = {name: getattr(e, name) for name in COLUMNS}
     values["badges_requested"] = tuple(e.badges_requested)
@@ -360,7 +366,8 @@ class Ledger:
         if isinstance(badges_requested, str):
             raise LedgerError(f"{submission}: badges_requested must be a list of badge names")
         evaluation = Evaluation(
-            submission=submission, title=title, source=os.fspath(source),
+            submission=submission, title=None if title is None else _text(title),
+            source=os.fspath(source),
             deposit_digest=deposit_digest, options_digest=options_digest,
             harness_version=harness_version, state="queued",
             badges_requested=list(badges_requested), queued_at=utc_now(), owner=self.owner,
@@ -387,7 +394,7 @@ class Ledger:
             for name, value in values.items():
                 if name == "report_dir" and value is not None:
                     value = os.fspath(value)
-                setattr(evaluation, name, value)
+                setattr(evaluation, name, _text(value) if isinstance(value, str) else value)
             if state == "done" and evaluation.badges_awarded is None:
                 raise LedgerError(f"evaluation {eval_id}: done without badges_awarded")
             now = utc_now()

@@ -20,7 +20,8 @@ from harness.policy import Policy
 
 #: per-submission options a list may set (anything else is an error naming the field)
 OPTION_FIELDS = ("runner", "device", "budget", "fresh_seeds", "seed")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: a submission id: a file name of its own in --out, and a key the ledger holds (255 chars)
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 
@@ -106,7 +107,7 @@ def _folder(root: Path) -> list[Submission]:
 
 
 def _safe_id(name: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", name).lstrip("-.") or "submission"
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", name).lstrip("-.")[:128] or "submission"
     return cleaned
 
 
@@ -124,7 +125,8 @@ def _table(rows: list[Any], path: Path, policy: Policy | None = None) -> list[Su
             raise SubmissionError("each submission is a mapping", file=str(path), field=where)
         sid, src = str(row.get("id") or ""), row.get("path")
         if not _ID.match(sid):
-            raise SubmissionError(f"submission id '{sid}' must be letters, digits, _ . -",
+            raise SubmissionError(f"submission id '{sid[:40]}' must be letters, digits, _ . - "
+                                  "(at most 128)",
                                   file=str(path), field=f"{where}.id")
         if not src:
             raise SubmissionError("no path", file=str(path), field=f"{where}.path")

@@ -53,6 +53,7 @@ __all__ = [
     "Deposit",
     "Limits",
     "file_sha256",
+    "inventory",
     "open_deposit",
     "snapshot",
     "tree_digest",
@@ -126,7 +127,7 @@ class Deposit:
         resolve (through symlinks) outside the root, raising DepositError with
         ``file=rel`` and ``field=field``. Whether the file exists is the caller's check.
         """
-        reason = _unsafe_reason(rel) or (None if _parts(rel) else "empty path")
+        reason = unsafe_reason(rel) or (None if _parts(rel) else "empty path")
         if reason is not None:
             raise DepositError(f"unsafe path: {reason}", file=rel, field=field)
         root = self.root.resolve()
@@ -163,6 +164,16 @@ def file_sha256(path: Path) -> str:
         while chunk := stream.read(CHUNK_SIZE):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def inventory(root: Path) -> list[dict[str, str | int]]:
+    """The manifest's ``files`` block for the directory ``root``: path, sha256 and size of
+    every regular file but ``qdata.yaml`` (``qrepro inventory``, ``qrepro init``)."""
+    return [
+        {"path": rel, "sha256": file_sha256(root / rel), "size": (root / rel).stat().st_size}
+        for rel in deposit_files(root)
+        if rel != MANIFEST_NAME
+    ]
 
 
 def tree_digest(root: Path, files: Iterable[str]) -> str:
@@ -207,7 +218,7 @@ def _parts(name: str) -> tuple[str, ...]:
     return tuple(part for part in name.split("/") if part not in ("", "."))
 
 
-def _unsafe_reason(name: str) -> str | None:
+def unsafe_reason(name: str) -> str | None:
     """Why a relative path given by a deposit cannot be trusted, or None."""
     if "\x00" in name:
         return "NUL byte in path"
@@ -373,7 +384,7 @@ def _member_parts(name: str, archive: str, limits: Limits) -> tuple[str, ...]:
             file=archive,
             field=name,
         )
-    reason = _unsafe_reason(name)
+    reason = unsafe_reason(name)
     if reason is not None:
         raise ArchiveError(f"unsafe member name: {reason}", file=archive, field=name)
     return _parts(name)
