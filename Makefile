@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (qrepro needs Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
+# --compile-bytecode: the packages' .pyc are written now, so that qrepro starts fast even
+# where Python cannot write them later (PYTHONDONTWRITEBYTECODE, a read-only venv)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -9,6 +9,12 @@ Exit codes (docs/cli.md):
     4  the runner or its environment failed (unavailable, build error, agent crash)
     5  any other qrepro error
   130  interrupted (Ctrl-C, SIGTERM, SIGHUP); report.json says status: interrupted
+
+Start-up: this module imports click and harness.errors only, so that ``qrepro --help`` and
+every command start fast; each command imports what it uses inside its function (the
+pipeline, pydantic models, statistics, docker, papermill). tests/test_cli_imports.py holds
+that line: keep heavy imports out of module level here and in the command factories that
+_register_commands() imports.
 """
 
 from __future__ import annotations
@@ -20,17 +26,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
 
 from harness import __version__
 from harness.errors import DepositError, QreproError, RunnerError
-from harness.intake.manifest import json_schema
-from harness.models import BADGE_KEYS, Report, ValidationReport
-from harness.noise.load import from_calibration, from_qiskit_dict, validate_noise
-from harness.pipeline import Options, check, check_out_dir, evaluate
+
+if TYPE_CHECKING:
+    from harness.models import Report
 
 EXIT_OK, EXIT_DENIED, EXIT_USAGE, EXIT_DEPOSIT, EXIT_RUNNER, EXIT_OTHER = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
@@ -142,6 +146,8 @@ def _copy_junit(out: Path, dest: Path) -> None:
 def all_awarded(report: Report) -> bool:
     """Exit 0 only when every badge that could be decided was awarded: the policy's badges
     (those no rerun can decide aside), or Available and Functional in a --smoke run."""
+    from harness.models import BADGE_KEYS
+
     if report.mode == "smoke":
         return report.badges.available and report.badges.functional
     if report.policy is not None:
@@ -377,6 +383,7 @@ def evaluate_cmd(
 ) -> None:
     """Validate DEPOSIT, replay it, compare claims and write the reports (report.json,
     report.md, report.html, report.junit.xml, badge SVGs, ro-crate-metadata.json)."""
+    from harness.pipeline import Options, evaluate
     from harness.policy import load_policy
     from harness.progress import PhaseReporter
     from runners.registry import get_runner
@@ -489,6 +496,7 @@ def base_image_bootstrap_cmd(tag: str, mirror: str | None, force: bool) -> None:
 @click.option("--today", default=None, help="Evaluate embargoes as of this date (YYYY-MM-DD).")
 def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
     """Check DEPOSIT (schema, checksums, governance) without running anything."""
+    from harness.pipeline import Options, check, check_out_dir
     from reports import write_atomic
 
     if out is not None:
@@ -496,7 +504,7 @@ def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
             check_out_dir(deposit, out)
         except QreproError as exc:
             _fail(exc)
-    result: ValidationReport = check(deposit, Options(today=_today(today)))
+    result = check(deposit, Options(today=_today(today)))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / "validation.json", result.model_dump_json(indent=2))
@@ -516,6 +524,7 @@ def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
 @click.option("--report", "which", flag_value="report", help="The report.json schema instead.")
 def schema_cmd(which: str | None) -> None:
     """Print the QDATA v1 manifest JSON Schema (or the report schema)."""
+    from harness.intake.manifest import json_schema
     from reports.json_report import report_schema
 
     schema = report_schema() if which == "report" else json_schema()
@@ -526,6 +535,8 @@ def schema_cmd(which: str | None) -> None:
 @click.argument("deposit", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def inventory_cmd(deposit: Path) -> None:
     """Print the `files:` block for DEPOSIT's manifest (sha256 and size of every file)."""
+    import yaml
+
     from harness.intake.archive import file_sha256, open_deposit
     from harness.intake.manifest import MANIFEST_NAME
 
@@ -551,10 +562,14 @@ def noise_group() -> None:
     """Check and convert noise models."""
 
 
-_IMPORTERS: dict[str, Any] = {
-    "qiskit-noise-dict": from_qiskit_dict,
-    "calibration-v1": from_calibration,
-}
+#: the formats ``qrepro noise import --from`` reads (harness.noise.load: their importers)
+_IMPORTERS = ("calibration-v1", "qiskit-noise-dict")
+
+
+def _importer(fmt: str) -> Any:
+    from harness.noise.load import from_calibration, from_qiskit_dict
+
+    return {"qiskit-noise-dict": from_qiskit_dict, "calibration-v1": from_calibration}[fmt]
 
 
 @noise_group.command("import")
@@ -569,9 +584,11 @@ _IMPORTERS: dict[str, Any] = {
 )
 def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
     """Convert a Qiskit noise dict or a calibration snapshot to qrepro-noise-v1."""
+    from harness.noise.load import validate_noise
+
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
-        spec = validate_noise(_IMPORTERS[fmt](data, str(source)), str(source))
+        spec = validate_noise(_importer(fmt)(data, str(source)), str(source))
     except json.JSONDecodeError as exc:
         _fail(QreproError(f"invalid JSON: {exc.msg}", file=str(source), field=f"line {exc.lineno}"))
         return
@@ -587,12 +604,17 @@ def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
 
 def _register_commands() -> None:
     from harness.attest_commands import keygen_command, verify_command
+    from harness.authoring.commands import check_command, init_command
+    from harness.authoring.record_command import record_command
     from harness.batch.commands import batch_command, ledger_cmd
 
     cli.add_command(batch_command(runner_options, _fail))
     cli.add_command(ledger_cmd)
     cli.add_command(keygen_command())
     cli.add_command(verify_command(_fail))
+    cli.add_command(init_command(_fail))
+    cli.add_command(record_command(_fail))
+    cli.add_command(check_command(runner_options, _fail))
 
 
 _register_commands()

@@ -23,9 +23,14 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
     +-- LedgerError             the batch ledger cannot be opened, migrated or updated, or a
     |                           state change is not allowed (done -> running)
     +-- Interrupted             Ctrl-C / SIGTERM stopped the evaluation (report status)
+    +-- MemoryPlanError         a circuit's simulation needs more memory than the runner,
+    |                           the machine or the GPU has (refused before anything runs)
     +-- AttestationError        a signing key, public key or report.intoto.json cannot be
-                                read or written, or (qrepro verify) an attestation does not
-                                hold: bad signature, changed or missing file, other deposit
+    |                           read or written, or (qrepro verify) an attestation does not
+    |                           hold: bad signature, changed or missing file, other deposit
+    +-- AuthoringError          an author's tool (qrepro init, check) cannot do what it was
+                                asked: a manifest already there, a folder it cannot scaffold,
+                                an interpreter (--python) it cannot ask
 """
 
 from __future__ import annotations
@@ -127,7 +132,20 @@ class Interrupted(QreproError):
     kind = "interrupted"
 
 
+class MemoryPlanError(QreproError):
+    """A circuit needs more memory than it may have (harness.memory_plan); names the circuit,
+    the estimate and the limit, before any environment is built or anything runs."""
+
+    kind = "memory"
+
+
 class AttestationError(QreproError):
     """A signed attestation (report.intoto.json) or one of its keys; names the file."""
 
     kind = "attestation"
+
+
+class AuthoringError(QreproError):
+    """qrepro init / check cannot do what the author asked; names the file and option."""
+
+    kind = "authoring"

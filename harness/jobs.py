@@ -13,8 +13,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from harness.claims import needs_ideal, wants_fresh
 from harness.errors import DepositError, NoiseModelError
 from harness.intake.archive import Deposit
@@ -165,6 +163,8 @@ def fresh_seeds(
     """K new seeds for ``name``, reproducible from ``base`` (the evaluation's --seed), each at
     least ``spacing`` (the shot count) away from the deposit's seeds and from each other:
     Aer's seed s + i replays shot i of seed s, so closer seeds would share shots."""
+    import numpy as np  # only when fresh seeds are drawn (qrepro validate stays numpy-free)
+
     rng = np.random.default_rng([base, zlib.crc32(name.encode())])
     seeds: list[int] = []
     while len(seeds) < k:
@@ -222,7 +222,11 @@ def _check_width(counts: dict[str, int], circuit: Path, display: str) -> None:
             file=display, field="(root)")
 
 
-def _recorded(deposit: Deposit, m: Manifest) -> tuple[dict[str, dict[str, int]], list[Finding]]:
+def recorded_counts(
+    deposit: Deposit, m: Manifest
+) -> tuple[dict[str, dict[str, int]], list[Finding]]:
+    """The recorded counts of every circuit that has them (id -> counts), and an
+    invalid-counts finding for each counts file that does not load."""
     recorded: dict[str, dict[str, int]] = {}
     findings: list[Finding] = []
     for i, c in enumerate(m.circuits):
@@ -311,7 +315,7 @@ def prepare_jobs(
                                             0 if smoke else fresh, base, smoke))
         except DepositError as exc:
             not_run.append(f"notebook {nb.id} not run: {exc.one_line()}")
-    recorded, count_findings = _recorded(deposit, m)
+    recorded, count_findings = recorded_counts(deposit, m)
     environment, env_findings = environment_for(m)
     return PreparedJobs(
         jobs=tuple(jobs),

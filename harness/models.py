@@ -26,7 +26,9 @@ Verdict = Literal["pass", "fail", "inconclusive", "error"]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built when it is first used, not on import, so
+    # that qrepro validate does not pay for the report models it never builds
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Finding(Frozen):
@@ -387,6 +389,53 @@ class DepositInfo(Frozen):
     bytes: int = 0
 
 
+class CircuitMemory(Frozen):
+    """What one circuit's simulation is estimated to need (harness.memory_plan)."""
+
+    circuit: str = Field(description="Manifest id of the circuit.")
+    file: str = Field(description="Circuit file, relative to the deposit root.")
+    qubits: int | None = Field(
+        default=None, description="Qubits simulated (those the circuit uses; a QPY file's "
+        "declared qubits); None when the file could not tell.")
+    method: str = Field(description="The method the manifest asks for.")
+    estimated_as: str = Field(
+        description="The method the estimate is for (automatic: what Aer would choose).")
+    precision: Literal["double", "single"] = "double"
+    state_bytes: int | None = Field(
+        default=None, description="The simulator's state (and the ideal distribution's "
+        "arrays, when larger); None: not estimated.")
+    bytes: int | None = Field(
+        default=None, description="state_bytes plus the fixed overhead: what the run needs.")
+    basis: str = Field(description="How the estimate was made, in words.")
+    fits: bool | None = Field(
+        default=None, description="Within the limit; None when either is unknown.")
+
+
+class MemoryPlan(Frozen):
+    """Memory estimated for every circuit before anything ran, and the limit it was held to."""
+
+    overhead_bytes: int = Field(description="Fixed allowance for the interpreter and Aer.")
+    limit_bytes: int | None = Field(
+        default=None, description="The smallest of the limits below (None: none known).")
+    limit_source: str = Field(description="Where limit_bytes comes from.")
+    runner_limit_bytes: int | None = None
+    runner_limit_source: str = ""
+    host_available_bytes: int | None = Field(
+        default=None, description="MemAvailable of /proc/meminfo when the plan was made.")
+    gpu_bytes: int | None = Field(
+        default=None, description="Device memory of the smallest GPU (--device GPU, when "
+        "nvidia-smi answers); compared with state_bytes.")
+    circuits: tuple[CircuitMemory, ...] = ()
+    largest: str | None = Field(default=None, description="The circuit that needs the most.")
+    largest_bytes: int | None = None
+    total_state_bytes: int = Field(
+        default=0, description="All circuits' states together (they run one at a time: the "
+        "largest decides).")
+    refused: tuple[str, ...] = Field(
+        default=(), description="Circuits that do not fit: the evaluation stopped before "
+        "anything ran (error kind memory).")
+
+
 class Report(Frozen):
     """Everything report.json holds."""
 
@@ -405,6 +454,9 @@ class Report(Frozen):
     circuits: tuple[CircuitRun, ...] = ()
     notebooks: tuple[NotebookRun, ...] = ()
     environment: RunEnvironment | None = None
+    memory: MemoryPlan | None = Field(
+        default=None, description="Memory estimated per circuit before anything ran, and the "
+        "limit it was compared with (None: no circuits, or the evaluation stopped earlier).")
     timings: dict[str, float] = Field(default_factory=dict)
     mode: Literal["full", "smoke"] = Field(
         default="full",

@@ -38,6 +38,7 @@ from harness.models import (
     Execution,
     Finding,
     JobSpec,
+    MemoryPlan,
     Person,
     Report,
     Validation,
@@ -47,7 +48,6 @@ from harness.models import (
 from harness.notebook_runs import determinism_findings
 from harness.policy import Policy, load_policy
 from harness.stats.bit_identity import bit_identity_findings
-from harness.stats.seed_robustness import seed_findings
 from harness.wording import plural
 from reports import DEFAULT_FORMATS, check_out_paths, write_reports
 from runners.base import Runner
@@ -107,6 +107,7 @@ class _State:
     digest: str | None = None
     findings: tuple[Finding, ...] = ()
     manifest: Manifest | None = None
+    memory: MemoryPlan | None = None
 
 
 def _now() -> str:
@@ -200,6 +201,10 @@ def _run(
     clock: _Clock,
     state: _State,
 ) -> Report:
+    # the statistics (numpy, scipy) load here, not when the module is imported: qrepro
+    # validate (check) and qrepro --help never pay for them
+    from harness.stats.seed_robustness import seed_findings
+
     today = options.today or dt.datetime.now(dt.UTC).date()
     with clock.phase("load"):
         deposit, manifest = _load(source, tmp, state)
@@ -219,6 +224,10 @@ def _run(
             smoke=options.smoke,
         )
         state.findings = (*validation.findings, *prepared.findings)
+        # before anything is built or run: a circuit too wide for the memory it may have is
+        # refused here (error kind memory), not killed for memory in the middle of the run
+        state.memory = _memory_plan(runner, prepared, deposit, workdir, options)
+    _refuse_unfit(state.memory)
     failure: RunnerError | None = None
     try:
         execution = _execute(runner, manifest, prepared, deposit, workdir, options, clock)
@@ -266,9 +275,31 @@ def _run(
         notebooks=execution.notebooks if execution else (),
         environment=execution.environment.model_copy(
             update={"pinned": pinned_names(deposit.root, manifest)}) if execution else None,
+        memory=state.memory,
         timings=clock.timings,
         mode="smoke" if options.smoke else "full",
     )
+
+
+def _memory_plan(runner: Runner, prepared: PreparedJobs, deposit: Deposit, workdir: Path,
+                 options: Options) -> MemoryPlan | None:
+    """Each circuit's memory, held to the runner's limit, the machine's and the GPU's."""
+    from harness.memory_plan import Limits, gpu_memory, host_available, plan_jobs
+
+    if not prepared.jobs:
+        return None
+    limit, where = runner.memory_limit()
+    gpu = gpu_memory() if options.device == "GPU" else None
+    limits = Limits(runner=limit, runner_source=where, host=host_available(), gpu=gpu)
+    return plan_jobs(prepared.jobs, deposit.root, workdir, limits)
+
+
+def _refuse_unfit(plan: MemoryPlan | None) -> None:
+    from harness.memory_plan import refusal
+
+    error = refusal(plan) if plan is not None else None
+    if error is not None:
+        raise error
 
 
 def _execute(
@@ -403,6 +434,7 @@ def _error_report(
         claims=claims,
         badges=none_awarded(f"evaluation failed: {exc.one_line()}"),
         findings=state.findings,
+        memory=state.memory,
         timings=clock.timings,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from harness.models import ClaimResult, Finding, NotebookRun, Report
+from harness.models import ClaimResult, Finding, MemoryPlan, NotebookRun, Report
 from harness.wording import number, test_name
 from reports import Context
 from reports.svg_badges import badge_file, badge_state, policy_of
@@ -195,10 +195,43 @@ def _environment(r: Report) -> list[str]:
             f"- other packages installed (dependencies): {deps or '-'}",
             *[f"- note: {n}" for n in e.notes],
             *_isolation(e.details),
+            *_memory(r.memory),
             "",
         ]
+    elif r.memory is not None:  # stopped before anything ran (a circuit did not fit)
+        lines += ["## Environment", "", *_memory(r.memory), ""]
     if r.timings:
         lines += ["## Timings (s)", "", *[f"- {k}: {v:.3f}" for k, v in r.timings.items()], ""]
+    return lines
+
+
+def _memory(plan: MemoryPlan | None) -> list[str]:
+    """The memory plan in two or three lines, whatever the number of circuits: the largest
+    estimate, the total, the limit (report.json has one entry per circuit)."""
+    from harness.memory_plan import human
+
+    if plan is None:
+        return []
+    largest = next((c for c in plan.circuits if c.circuit == plan.largest), None)
+    n = len(plan.circuits)
+    if largest is not None and largest.bytes is not None and largest.state_bytes is not None:
+        head = (f"- memory (estimated before the run): largest {largest.circuit}, "
+                f"{largest.estimated_as}, {largest.qubits} qubits: {human(largest.bytes)} "
+                f"({human(largest.state_bytes)} of state + {human(plan.overhead_bytes)} "
+                f"for Python and Aer)")
+    else:
+        head = "- memory (estimated before the run): no circuit's width could be told"
+    lines = [f"{head}; {n} circuit{'s' if n != 1 else ''}, "
+             f"{human(plan.total_state_bytes)} of state together (they run one at a time)"]
+    limit = (f"{human(plan.limit_bytes)} ({plan.limit_source})" if plan.limit_bytes is not None
+             else plan.limit_source)
+    host = (f"; this machine had {human(plan.host_available_bytes)} available"
+            if plan.host_available_bytes is not None and plan.limit_bytes is not None
+            and plan.host_available_bytes != plan.limit_bytes else "")
+    gpu = f"; GPU {human(plan.gpu_bytes)}" if plan.gpu_bytes is not None else ""
+    lines.append(f"- memory limit: {limit}{host}{gpu}")
+    if plan.refused:
+        lines.append(f"- refused, too large for the limit: {', '.join(plan.refused)}")
     return lines
 
 

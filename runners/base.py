@@ -90,6 +90,12 @@ class Runner(ABC):
         """What the report should flag about how this runner built and ran the deposit."""
         return ()
 
+    def memory_limit(self) -> tuple[int | None, str]:
+        """The memory the run may use, in bytes, and where that limit comes from, in words
+        (harness.memory_plan compares each circuit's estimate with it before anything runs).
+        None: this runner sets none (the machine's free memory still bounds the run)."""
+        return None, f"runner {self.name} sets no memory limit"
+
     def agent_log_tail(self, workdir: Path) -> str:
         """The end of the agent's log so far (its progress lines are read from it)."""
         try:

@@ -409,6 +409,11 @@ class DockerRunner(Runner):
             f"({r.base_image_id}): {r.base_reason}",
         )
 
+    def memory_limit(self) -> tuple[int | None, str]:
+        """The container's memory limit (--memory; swap is not allowed beyond it)."""
+        where = f"--memory {self.sandbox.memory}: the container's memory limit"
+        return parse_size(self.sandbox.memory), where
+
     def details(self) -> dict[str, Any]:
         r = self.record
         return {

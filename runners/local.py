@@ -152,6 +152,14 @@ class LocalRunner(Runner):
             "not write",
         ),)
 
+    def memory_limit(self) -> tuple[int | None, str]:
+        """The agent's address-space limit (RLIMIT_AS: 4 x --memory, at least 8 GiB): an
+        allocation past it fails inside the run, so it bounds what a simulation may hold."""
+        limit = self.limits.address_space
+        if limit is None:
+            return None, f"runner {self.name} sets no address-space limit"
+        return limit, "its address-space limit: 4 x --memory, at least 8 GiB"
+
     def confinement(self) -> dict[str, Any]:
         """What the agent was given and what held, for the report."""
         env = scrubbed_env(self.python, "<work>/home", "<work>/tmp")

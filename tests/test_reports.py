@@ -49,5 +49,6 @@ def test_markdown_report_shows_badges_claims_findings(tmp_path: Path) -> None:
 
 
 def test_unknown_format() -> None:
-    with pytest.raises(RegistryError, match="report format 'pdf' not found; available: badges, html, json, junit, md, rocrate"):
+    with pytest.raises(RegistryError, match="report format 'pdf' not found; available: "
+                       "badges, html, json, junit, md, rocrate"):
         write_reports(sample(), Path("."), ["pdf"])

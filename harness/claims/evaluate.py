@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from harness.claims.base import Evidence
 from harness.claims.registry import kind_of
 from harness.intake.manifest import Manifest
 from harness.models import ClaimResult, Execution
-from harness.stats.multiple import Method, adjust
+
+if TYPE_CHECKING:
+    from harness.stats.multiple import Method
 
 
 def evaluate_claims(
@@ -49,6 +52,8 @@ def flag_discrepancies(
     """Adjust the difference tests' p-values across all claims (Holm: family-wise error;
     BH: false discovery rate) and flag discrepancies. Badges do not use this (each claim
     must pass on its own); it ranks what to look at first among many claims."""
+    from harness.stats.multiple import adjust  # numpy: only when claims are compared
+
     tested = [
         i
         for i, c in enumerate(claims)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from harness.claims.base import decided
 from harness.intake.manifest import AbsoluteTolerance, Claim, RelativeTolerance
 from harness.models import ClaimResult, Comparison
-from harness.stats.seed_robustness import seed_check
 
 
 def with_seed_check(
@@ -19,6 +18,8 @@ def with_seed_check(
     out = decided(claim, comparison)
     if not fresh or not deposited or claim.value is None:
         return out
+    from harness.stats.seed_robustness import seed_check  # scipy: only when it checks
+
     check = seed_check(claim.value, deposited, fresh, correlated=correlated,
                        higher_is_better=higher_is_better(claim))
     return out.model_copy(update={"seed_check": check})

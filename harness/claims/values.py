@@ -5,14 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from harness.claims.base import Evidence
 from harness.intake.manifest import Claim, Source
 from harness.models import CircuitRun
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
-from harness.stats import metrics
-from harness.stats.compare import shot_noise_sd
 from harness.stats.correlated_seeds import correlated_pairs
 
 
@@ -41,6 +37,8 @@ class Sample:
         n - 1. One run, or seeds that share shots (one run in effect): the shot-noise sd of a
         run, df inf (a fixed circuit varies from seed to seed by shot noise alone). One
         notebook seed: nothing to estimate it from, se inf (nothing can be shown)."""
+        import numpy as np
+
         x = np.asarray(self.values, dtype=float)
         if x.size >= 2 and not self.correlated:
             return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)), float(x.size - 1)
@@ -60,6 +58,8 @@ def circuit_run(ref: str, ev: Evidence) -> CircuitRun:
 
 def circuit_values(claim: Claim, recorded: CircuitRun, runs: list[CircuitRun]) -> list[float]:
     """The claim's metric for each run (the ideal distribution is the recorded run's)."""
+    from harness.stats import metrics
+
     metric_of = metrics.bind_metric(claim.metric, recorded.ideal, claim.outcomes)
     failed = [r for r in runs if not r.ok]
     if failed:
@@ -70,6 +70,9 @@ def circuit_values(claim: Claim, recorded: CircuitRun, runs: list[CircuitRun]) -
 def sample(claim: Claim, source: Source, ev: Evidence, shot_se: bool = False) -> Sample:
     """The values of ``claim.metric`` from one circuit or notebook. Raises NotRun, or
     MissingMetric when a notebook run lacks the metric."""
+    from harness.stats import metrics
+    from harness.stats.compare import shot_noise_sd
+
     kind, ref = source.kind_and_id()
     if kind == "notebook":
         return _notebook_sample(claim, ref, ev)

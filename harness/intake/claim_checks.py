@@ -22,7 +22,7 @@ import statistics
 
 from harness.intake.manifest import MANIFEST_NAME, AbsoluteTolerance, Claim, Manifest
 from harness.models import Finding, finding
-from harness.stats.trials import deposited_precision
+from harness.stats.precision import deposited_precision
 
 #: relative disagreement tolerated between a stated number and the one computed from
 #: per_seed values rounded to the deposit's precision

@@ -81,10 +81,17 @@ def _wheel_name(value: str) -> str:
     return value
 
 
+#: name==N.N.N, the common case: a valid requirement without asking packaging (whose import
+#: costs qrepro validate tens of milliseconds); anything else goes through packaging
+_SIMPLE_PIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?==[0-9]+(?:\.[0-9]+)*")
+
+
 def plain_requirement(line: str) -> str:
     """A requirement is ``name[extras] (==version)`` with optional markers and hashes only:
     never an option (``--index-url``, ``-e``), a URL, a path or a VCS reference."""
     text = line.strip()
+    if _SIMPLE_PIN.fullmatch(text):
+        return line
     if text.startswith("-"):
         raise ValueError(f"{text!r}: options are not allowed in requirements (the package "
                          "index is the evaluator's choice, never the deposit's)")
@@ -132,6 +139,27 @@ class Identity(_Model):
 # --- provenance -----------------------------------------------------------------------
 
 
+def orcid_check_digit(digits: str) -> str:
+    """The ISO 7064 mod 11-2 check character of an ORCID iD's first 15 digits."""
+    total = 0
+    for digit in digits:
+        total = (total + int(digit)) * 2
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def orcid_problem(value: str) -> str | None:
+    """Why ``value`` is not an ORCID iD (shape, then checksum), or None when it is one."""
+    if not _ORCID.match(value):
+        return "an ORCID iD looks like 0000-0002-1825-0097"
+    digits = value.replace("-", "")
+    expected = orcid_check_digit(digits[:-1])
+    if digits[-1] != expected:
+        return (f"{value} fails the ORCID checksum (ISO 7064 mod 11-2): its last character "
+                f"would be {expected}; check for a mistyped digit")
+    return None
+
+
 class Author(_Model):
     name: str = Field(min_length=1)
     orcid: str | None = Field(default=None, description="ORCID iD, 0000-0002-1825-0097 form.")
@@ -139,9 +167,10 @@ class Author(_Model):
 
     @field_validator("orcid")
     @classmethod
-    def _orcid_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _ORCID.match(value):
-            raise ValueError("an ORCID iD looks like 0000-0002-1825-0097")
+    def _orcid_valid(cls, value: str | None) -> str | None:
+        problem = orcid_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 from harness.models import Comparison
-from harness.stats.compare import error_comparison, fmt
 from harness.wording import plural
 
 THRESHOLD = 2 / 3
@@ -29,6 +26,11 @@ def width_of(volume: float) -> int | None:
 
 
 def qv_criterion(hops: Sequence[float], volume: float) -> Comparison:
+    # numpy and scipy (compare) only here: width_of checks a manifest, which stays light
+    import numpy as np
+
+    from harness.stats.compare import error_comparison, fmt
+
     test = "quantum-volume"
     h = np.asarray(hops, dtype=float)
     if h.size == 0 or not np.all(np.isfinite(h)):

@@ -21,7 +21,6 @@ Test ``bootstrap-ci`` (non-normal metrics): pass iff the (1 - 2 alpha) bootstrap
 
 from __future__ import annotations
 
-import decimal
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -36,6 +35,7 @@ from harness.intake.manifest import AbsoluteTolerance, Spread
 from harness.models import Comparison
 from harness.stats.compare import compare_scalar, error_comparison, fmt, slack
 from harness.stats.outcome import Outcome, equivalence, more_trials, trials_to_decide
+from harness.stats.precision import deposited_precision
 
 N_RESAMPLES = 2000
 Values = Sequence[float] | npt.NDArray[np.floating[Any]]  # per-trial values
@@ -231,13 +231,6 @@ def _tost_result(
     if power < 0.8:
         return f"{result}; low power at this n: an honest claim passes {power:.0%} of the time)"
     return f"{result}; power {power:.2f})"
-
-
-def deposited_precision(value: float) -> float:
-    """Half a unit in the last decimal place the deposit wrote (0.966667 -> 5e-7): a value
-    reproduced to the precision it was deposited with counts as identical."""
-    exponent = decimal.Decimal(repr(float(value))).as_tuple().exponent
-    return 0.5 * 10.0 ** int(exponent) if isinstance(exponent, int) else 0.0
 
 
 def _identical_trials(

@@ -240,7 +240,8 @@ def test_too_few_fresh_seeds_say_inconclusive_with_how_many_would_do() -> None:
         "inconclusive: not flagged (one-sided toward higher values, the better direction: p = "
     )
     assert (
-        f"but with 5 fresh seeds the check detects a best-5-of-20 selection only {check.power:.0%} of the "
+        "but with 5 fresh seeds the check detects a best-5-of-20 selection only "
+        f"{check.power:.0%} of the "
         f"time; 10 fresh seeds would give 80%"
     ) in sentence
     assert "typical" not in check.evidence

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from harness.claims.base import ClaimKind, Evidence, Shape, expand, result, single_source
 from harness.claims.seed_checked import margin
 from harness.claims.values import NotRun, Sample, sample
@@ -17,7 +15,6 @@ from harness.errors import ComparisonError
 from harness.intake.manifest import Claim, Source
 from harness.models import ClaimResult
 from harness.notebook_runs import MissingMetric
-from harness.stats.aggregate import aggregate
 
 #: metrics whose shot noise is binomial: var = p (1 - p) / shots
 BINOMIAL = ("heavy_output_probability", "success_probability")
@@ -45,6 +42,8 @@ class Aggregate(ClaimKind):
         return False
 
     def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        from harness.stats.aggregate import aggregate
+
         assert claim.source is not None and claim.value is not None
         assert claim.statistic is not None
         try:
@@ -86,6 +85,8 @@ def group_values(
     claim: Claim, source: Source, ev: Evidence
 ) -> tuple[list[float], float | None, str]:
     """(one value per member, the shot-noise se of their mean when known, what a member is)."""
+    import numpy as np
+
     if source.circuits is None:
         return sample(claim, source, ev).values, None, "seeds"
     refs = expand(source.circuits, ev.manifest)

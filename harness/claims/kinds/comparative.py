@@ -15,7 +15,6 @@ from harness.errors import ComparisonError
 from harness.intake.manifest import AbsoluteTolerance, Claim, Source
 from harness.models import ClaimResult
 from harness.notebook_runs import MissingMetric
-from harness.stats.comparative import Arm, compare_order
 
 
 class Comparative(ClaimKind):
@@ -53,6 +52,8 @@ class Comparative(ClaimKind):
         return False
 
     def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        from harness.stats.comparative import Arm, compare_order
+
         assert claim.order is not None
         try:
             arms = []

@@ -12,8 +12,6 @@ from harness.claims.values import NotRun, circuit_run
 from harness.errors import ComparisonError
 from harness.intake.manifest import Claim, ShotNoiseTolerance
 from harness.models import CircuitRun, ClaimResult, Comparison
-from harness.stats import compare
-from harness.stats.chisquare import chi_square_counts
 
 
 class Counts(ClaimKind):
@@ -52,6 +50,9 @@ class Counts(ClaimKind):
 
 
 def _compare(claim: Claim, run: CircuitRun, recorded: dict[str, int], seed: int) -> Comparison:
+    from harness.stats import compare
+    from harness.stats.chisquare import chi_square_counts
+
     assert claim.tolerance is not None
     if claim.test == "chi-square":
         alpha = claim.tolerance.alpha if isinstance(claim.tolerance, ShotNoiseTolerance) else 0.01

@@ -14,7 +14,6 @@ from harness.errors import ComparisonError
 from harness.intake.manifest import Claim
 from harness.models import ClaimResult
 from harness.notebook_runs import MissingMetric
-from harness.stats.one_sided import one_sided
 
 
 class OneSided(ClaimKind):
@@ -31,6 +30,8 @@ class OneSided(ClaimKind):
             shape.fail("a one-sided claim is about a number, not counts", "metric")
 
     def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        from harness.stats.one_sided import one_sided
+
         assert claim.source is not None and claim.value is not None
         assert claim.direction is not None
         try:

@@ -13,8 +13,7 @@ from harness.claims.values import NotRun, circuit_run
 from harness.errors import ComparisonError
 from harness.intake.manifest import Claim
 from harness.models import ClaimResult
-from harness.stats import metrics
-from harness.stats.quantum_volume import qv_criterion, width_of
+from harness.stats.quantum_volume import width_of
 
 
 class QuantumVolume(ClaimKind):
@@ -38,6 +37,9 @@ class QuantumVolume(ClaimKind):
         return False
 
     def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        from harness.stats import metrics
+        from harness.stats.quantum_volume import qv_criterion
+
         assert claim.source is not None and claim.source.circuits is not None
         assert claim.value is not None
         width = width_of(claim.value)

@@ -6,7 +6,7 @@ Decided by |reproduced - claimed| against an absolute or relative tolerance (tes
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from harness.claims.base import CIRCUIT_METRICS, ClaimKind, Evidence, Shape, result
 from harness.claims.seed_checked import with_seed_check
@@ -14,7 +14,9 @@ from harness.claims.values import NotRun, circuit_run, circuit_values
 from harness.errors import ComparisonError
 from harness.intake.manifest import Claim, ShotNoiseTolerance
 from harness.models import ClaimResult, Comparison
-from harness.stats import compare, metrics
+
+if TYPE_CHECKING:
+    from harness.stats.metrics import CountsMetric
 
 
 class Scalar(ClaimKind):
@@ -34,6 +36,8 @@ class Scalar(ClaimKind):
             shape.fail("the circuit has seeds: its claim is a trials claim", "kind")
 
     def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        from harness.stats import metrics
+
         assert claim.source is not None and claim.source.circuit is not None
         ref = claim.source.circuit
         try:
@@ -50,8 +54,10 @@ class Scalar(ClaimKind):
 
 
 def _compare(
-    claim: Claim, metric_of: metrics.CountsMetric, counts: dict[str, int], ev: Evidence
+    claim: Claim, metric_of: CountsMetric, counts: dict[str, int], ev: Evidence
 ) -> Comparison:
+    from harness.stats import compare
+
     assert claim.value is not None and claim.tolerance is not None and claim.source is not None
     if isinstance(claim.tolerance, ShotNoiseTolerance):
         assert claim.source.circuit is not None

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-import numpy as np
-
 from harness.claims.base import ClaimKind, Evidence, Shape, result
 from harness.claims.seed_checked import margin, with_seed_check
 from harness.claims.values import NotRun, Sample, sample
@@ -20,7 +18,6 @@ from harness.errors import ComparisonError
 from harness.intake.manifest import Claim
 from harness.models import ClaimResult, Comparison
 from harness.notebook_runs import MissingMetric
-from harness.stats.trials import compare_trials, one_effective_trial
 from harness.wording import plural
 
 
@@ -46,6 +43,8 @@ class Trials(ClaimKind):
             shape.fail("test 'tost-welch' needs per-seed values", "per_seed")
 
     def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+        from harness.stats.trials import compare_trials
+
         assert claim.source is not None and claim.value is not None
         try:
             got = sample(claim, claim.source, ev)
@@ -67,6 +66,10 @@ def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
     spread is no seed-to-seed variance. A circuit's seed-to-seed variance is its shot noise:
     the fresh seeds' sd measures it directly; without fresh seeds, the shot-noise sd of one
     run (multinomial resampling) stands in."""
+    import numpy as np
+
+    from harness.stats.trials import one_effective_trial
+
     assert claim.value is not None
     why = ("the deposited seeds share shots (correlated-seeds): their values count as one "
            "trial, not " + str(got.n))

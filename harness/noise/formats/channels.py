@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from harness.noise.formats.fields import (
     CPTP_TOL,
     PROB_TOL,
@@ -98,6 +96,8 @@ def _kraus_operator(c: Check, value: Any, path: str, n: int) -> Matrix:
 
 def cptp_deviation(ops: list[Matrix]) -> float:
     """Largest entry of ``|sum K^dagger K - I|`` (0 for a trace-preserving Kraus set)."""
+    import numpy as np  # Kraus channels only: validating other models stays numpy-free
+
     total = sum((op.conj().T @ op for op in ops), np.zeros_like(ops[0]))
     return float(np.max(np.abs(total - np.eye(ops[0].shape[0]))))
 

@@ -9,12 +9,13 @@ field paths.
 from __future__ import annotations
 
 import math
-from typing import Any, NoReturn
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 from harness.errors import NoiseModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 FORMAT = "qrepro-noise-v1"
 CALIBRATION_FORMAT = "calibration-v1"
@@ -30,7 +31,8 @@ CPTP_TOL = 1e-8
 
 ROOT = "(root)"
 
-Matrix = npt.NDArray[np.complex128]
+#: a complex matrix (numpy, imported where one is built: Kraus channels only)
+Matrix: TypeAlias = "npt.NDArray[np.complex128]"
 Json = dict[str, Any]
 
 
@@ -150,6 +152,8 @@ class Check:
         return complex(self.real(value, path), 0.0)
 
     def matrix(self, value: Any, path: str, dim: int) -> Matrix:
+        import numpy as np
+
         rows = self.array(value, path, length=dim)
         out = np.zeros((dim, dim), dtype=np.complex128)
         for r, row in enumerate(rows):

@@ -10,8 +10,6 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from harness.noise.formats.canonical import name_list
 from harness.noise.formats.channels import PAULI_LABEL, encode_matrix
 from harness.noise.formats.converted import Converted, validate_converted
@@ -184,6 +182,7 @@ def _qiskit_kraus(
     c: Check, circuits: list[list[Json]], probs: list[float], path: str, arity: int
 ) -> list[Matrix]:
     """Kraus operators of a general qiskit error, via QuantumError and quantum_info.Kraus."""
+    import numpy as np
     from qiskit.exceptions import QiskitError
     from qiskit.quantum_info import Kraus
     from qiskit_aer.noise import QuantumError
