@@ -90,6 +90,26 @@ def _ask_license() -> str | None:
     return str(answer) or None
 
 
+def _identifier_option(ctx: click.Context, param: click.Parameter,
+                       value: str | None) -> dict[str, str] | None:
+    """``doi:10.5281/zenodo.123`` (or handle:, ark:, swh:, url:) -> {scheme, value}."""
+    if value is None:
+        return None
+    from pydantic import ValidationError
+
+    from harness.intake.manifest import Identifier
+
+    scheme, sep, rest = value.partition(":")
+    if scheme == "https" or scheme == "http":
+        scheme, rest, sep = "url", value, ":"
+    try:
+        ident = Identifier(scheme=scheme.lower(), value=rest.strip())  # type: ignore[arg-type]
+    except ValidationError as exc:
+        msg = exc.errors()[0]["msg"] if sep else "write SCHEME:VALUE, e.g. doi:10.5281/zenodo.1"
+        raise click.BadParameter(msg, ctx=ctx, param=param) from None
+    return {"scheme": ident.scheme, "value": ident.value}
+
+
 def init_command(fail: Fail | None = None) -> click.Command:
     @click.command("init")
     @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -99,13 +119,20 @@ def init_command(fail: Fail | None = None) -> click.Command:
                   help="SPDX license expression, e.g. CC-BY-4.0 (asked on a terminal).")
     @click.option("--author", "authors", multiple=True, callback=_authors_option,
                   help="An author, 'Name' or 'Name <ORCID iD>' (repeatable).")
+    @click.option("--identifier", default=None, callback=_identifier_option,
+                  help="The persistent identifier you reserved, e.g. doi:10.5281/zenodo.123 "
+                  "(Artifacts Available needs one).")
+    @click.option("--institution", default=None,
+                  help="Your institution: provenance.institution and the affiliation of the "
+                  "authors (Reusable needs both).")
     @click.option("--python", "python", default=None,
                   type=click.Path(exists=True, dir_okay=False),
                   help="Pin the versions installed for this interpreter (default: the one "
                   "running qrepro).")
     @click.option("--force", is_flag=True, help="Replace an existing qdata.yaml.")
     def init_cmd(folder: Path, title: str | None, license_: str | None,
-                 authors: tuple[dict[str, str], ...], python: str | None, force: bool) -> None:
+                 authors: tuple[dict[str, str], ...], identifier: dict[str, str] | None,
+                 institution: str | None, python: str | None, force: bool) -> None:
         """Scaffold FOLDER's qdata.yaml from its notebooks and data, and list what is left
         to fill in, by badge."""
         from harness.authoring.scaffold import InitOptions, scaffold
@@ -113,7 +140,7 @@ def init_command(fail: Fail | None = None) -> click.Command:
         if license_ is None and interactive():
             license_ = _ask_license()
         options = InitOptions(title=title, license=license_, authors=authors, python=python,
-                              force=force)
+                              force=force, identifier=identifier, institution=institution)
         try:
             result = scaffold(folder, options)
         except QreproError as exc:

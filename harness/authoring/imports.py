@@ -82,7 +82,9 @@ def probe(executable: str | None = None) -> Interpreter:
 
 
 def imported_modules(cells: Iterable[Cell]) -> dict[str, Cell]:
-    """Top-level modules the cells import (absolute imports), each with its first cell."""
+    """Top-level modules the cells import (absolute imports and the modules of magics such
+    as ``%matplotlib``), each with its first cell."""
+    cells = list(cells)
     found: dict[str, Cell] = {}
     for cell, tree in code_trees(list(cells)):
         for node in ast.walk(tree):
@@ -91,7 +93,16 @@ def imported_modules(cells: Iterable[Cell]) -> dict[str, Cell]:
                      and node.module and node.level == 0 else [])
             for name in names:
                 found.setdefault(name.split(".")[0], cell)
+    for cell in cells:  # modules that IPython magics import (``%matplotlib inline``)
+        for line in cell.source.splitlines():
+            module = MAGIC_MODULES.get(line.strip().lstrip("%").split(" ")[0])
+            if cell.kind == "code" and line.lstrip().startswith("%") and module:
+                found.setdefault(module, cell)
     return found
+
+
+#: line magics that import a module of their own
+MAGIC_MODULES = {"matplotlib": "matplotlib", "pylab": "matplotlib"}
 
 
 def local_modules(files: Iterable[str]) -> set[str]:

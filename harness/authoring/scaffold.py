@@ -56,6 +56,10 @@ _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]+?)\s*(?:<\s*(?P<orcid>[^<>]*?)\s*>)?\s
 class InitOptions:
     title: str | None = None
     license: str | None = None
+    #: {scheme, value} of a persistent identifier the author reserved (--identifier)
+    identifier: dict[str, str] | None = None
+    #: --institution: provenance.institution, and the affiliation of authors without one
+    institution: str | None = None
     authors: tuple[dict[str, str], ...] = ()
     python: str | None = None
     force: bool = False
@@ -152,6 +156,16 @@ def _all(cells: dict[str, list[Cell]]) -> list[Cell]:
     return [cell for nb_cells in cells.values() for cell in nb_cells]
 
 
+def _authors(options: InitOptions) -> list[dict[str, str]]:
+    """The authors given, each with the institution as affiliation when it names none."""
+    if not options.authors:
+        return [{"name": TODO_MARK}]
+    if options.institution is None:
+        return [dict(a) for a in options.authors]
+    return [{**a, "affiliation": a.get("affiliation") or options.institution}
+            for a in options.authors]
+
+
 def _title(root: Path, cells: dict[str, list[Cell]]) -> str:
     for nb_cells in cells.values():
         heading = first_heading(nb_cells)
@@ -165,9 +179,11 @@ def _manifest(root: Path, options: InitOptions, title: str, env: dict[str, Any],
     spdx = options.license or NO_LICENSE
     data: dict[str, Any] = {
         "qdata": PROFILE,
-        "identity": {"title": title, "version": VERSION,
+        "identity": {**({"identifier": dict(options.identifier)} if options.identifier else {}),
+                     "title": title, "version": VERSION,
                      "created": options.today or dt.date.today()},
-        "provenance": {"authors": list(options.authors) or [{"name": TODO_MARK}],
+        "provenance": {"authors": _authors(options),
+                       **({"institution": options.institution} if options.institution else {}),
                        "source": "simulator"},
         "license": {"spdx": spdx, "commercial_use": _commercial_use(spdx)},
         "consent": {"personal_data": False, "basis": "not-applicable"},
