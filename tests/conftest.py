@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import yaml
@@ -99,3 +100,11 @@ def make_deposit(tmp_path: Path) -> Callable[..., Path]:
              inventory: bool = True, name: str = "deposit") -> Path:
         return build_deposit(tmp_path / name, manifest, files, inventory)
     return make
+
+
+def unavailable(what: str, why: str) -> NoReturn:
+    """A service a test needs is missing: skip locally, fail under CI (CI=true), where the
+    Docker, browser and PostgreSQL tests must run (.ci/run installs what they need)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the {what} tests: {why}")
+    pytest.skip(why)

@@ -56,6 +56,7 @@ from tests.batch.test_ledger import (
     lifecycle,
     state_of,
 )
+from tests.conftest import unavailable
 
 try:
     import psycopg  # the [postgres] extra; .[dev] has it
@@ -68,10 +69,7 @@ PORT = 54329
 
 
 def _unavailable(why: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the PostgreSQL ledger tests: {why}")
-    pytest.skip(why)
-    raise AssertionError("unreachable")  # pytest.fail and pytest.skip raise
+    unavailable("PostgreSQL ledger", why)
 
 
 def postgres_bin() -> Path | None:

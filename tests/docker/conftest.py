@@ -9,11 +9,10 @@ the host CA bundle by default, exactly as `qrepro evaluate --runner docker` does
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -21,6 +20,7 @@ from harness.errors import RunnerUnavailable
 from runners.base_image import resolve_base
 from runners.docker import DockerRunner, connect
 from runners.sandbox import Sandbox
+from tests.conftest import unavailable
 
 PYTHON = "3.11"
 
@@ -32,10 +32,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.docker)
 
 
-def _unavailable(why: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the Docker tests: {why}")
-    pytest.skip(why)
+def _unavailable(why: str) -> NoReturn:
+    unavailable("Docker", why)
 
 
 @pytest.fixture(scope="session")

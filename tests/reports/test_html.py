@@ -13,11 +13,11 @@ import datetime as dt
 import importlib.util
 import io
 import json
-import os
 import re
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -29,7 +29,7 @@ from reports import write_reports
 from reports.plots import readable, readable_difference
 from runners.fake import FakeRunner
 from runners.registry import get_runner
-from tests.conftest import BASE_FILES, COUNTS, DEPOSITS, base_manifest, build_deposit
+from tests.conftest import BASE_FILES, COUNTS, DEPOSITS, base_manifest, build_deposit, unavailable
 
 OPTIONS = Options(today=dt.date(2026, 11, 22), formats=("json", "md", "badges"))
 HOSTILE = '<script>alert("x")</script>'
@@ -216,10 +216,8 @@ def test_numbers_read_as_a_person_reads_them() -> None:
 # --- in a browser ---------------------------------------------------------------------------
 
 
-def _browser_unavailable(why: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the browser tests: {why}")
-    pytest.skip(why)
+def _browser_unavailable(why: str) -> NoReturn:
+    unavailable("browser", why)
 
 
 @pytest.fixture(scope="module")
