@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -52,7 +53,17 @@ def render(report: Report, context: Context) -> dict[str, str]:
 
 
 def render_html(report: Report, context: Context) -> str:
+    _matplotlib_in_qrepro_cache()
     return _templates().get_template("report.html.j2").render(page=page(report, context))
+
+
+def _matplotlib_in_qrepro_cache() -> None:
+    """matplotlib keeps its font cache and config under qrepro's cache, not the user's home:
+    an evaluation writes nothing outside --out but qrepro's own cache."""
+    if "MPLCONFIGDIR" not in os.environ:
+        from runners.locks import cache_root
+
+        os.environ["MPLCONFIGDIR"] = str(cache_root() / "matplotlib")
 
 
 @functools.cache
