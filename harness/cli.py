@@ -384,7 +384,7 @@ def evaluate_cmd(
     """Validate DEPOSIT, replay it, compare claims and write the reports (report.json,
     report.md, report.html, report.junit.xml, badge SVGs, ro-crate-metadata.json)."""
     from harness.pipeline import Options, evaluate
-    from harness.policy import load_policy
+    from harness.policies import load_policy
     from harness.progress import PhaseReporter
     from runners.registry import get_runner
 
@@ -392,7 +392,7 @@ def evaluate_cmd(
     try:
         venue = load_policy(policy)
         if sign is not None:
-            from harness.attestation import load_signing_key
+            from reports.attestation import load_signing_key
 
             load_signing_key(sign)  # an unreadable key stops before anything runs
         backend = get_runner(kw["runner"], _runner_options(kw))
@@ -603,10 +603,10 @@ def noise_import_cmd(source: Path, fmt: str, output: Path | None) -> None:
 
 
 def _register_commands() -> None:
-    from harness.attest_commands import keygen_command, verify_command
     from harness.authoring.commands import check_command, init_command
     from harness.authoring.record_command import record_command
     from harness.batch.commands import batch_command, ledger_cmd
+    from reports.attest_commands import keygen_command, verify_command
 
     cli.add_command(batch_command(runner_options, _fail))
     cli.add_command(ledger_cmd)

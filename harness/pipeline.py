@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness import __version__
-from harness.attestation import ATTESTATION_NAME
 from harness.badges import decide, none_awarded, smoke_only
 from harness.claims import evaluate_claims, flag_discrepancies
 from harness.claims.base import result
@@ -46,10 +45,11 @@ from harness.models import (
     finding,
 )
 from harness.notebook_runs import determinism_findings
-from harness.policy import Policy, load_policy
+from harness.policies import Policy, load_policy
 from harness.stats.bit_identity import bit_identity_findings
 from harness.wording import plural
 from reports import DEFAULT_FORMATS, check_out_paths, write_reports
+from reports.attestation import ATTESTATION_NAME
 from runners.base import Runner
 from runners.untrusted import fresh_dir
 
@@ -156,7 +156,7 @@ def evaluate(source: Path, out_dir: Path, runner: Runner, options: Options | Non
                                        "policy": options.policy.apply(report.badges)})
     written = write_reports(report, out_dir, options.formats)
     if options.sign is not None:
-        from harness.attestation import attest
+        from reports.attestation import attest
 
         attest(report, out_dir, written, options.sign, _attested_options(options))
     return report

@@ -15,9 +15,12 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import OutputError, not_found
-from harness.models import Report
+
+if TYPE_CHECKING:  # importing reports (e.g. for a command factory) loads no model
+    from harness.models import Report
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Context:
     written: tuple[str, ...] = ()
 
 
-Renderer = Callable[[Report, Context], dict[str, str]]
+Renderer = Callable[["Report", Context], dict[str, str]]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.batch.ledger import Row
-from harness.policy import Policy, load_policy
+from harness.policies import Policy, load_policy
 from harness.wording import plural
 from reports import write_atomic
 

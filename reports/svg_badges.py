@@ -37,7 +37,7 @@ def policy_of(report: Report) -> PolicyResult:
     """The venue's badges, or ACM v1.1's for a report written before policies existed."""
     if report.policy is not None:
         return report.policy
-    from harness.policy import load_policy
+    from harness.policies import load_policy
     return load_policy().apply(report.badges)
 
 

@@ -83,7 +83,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
         from harness.cli import terminate_as_interrupt
-        from harness.policy import load_policy
+        from harness.policies import load_policy
         from harness.progress import Reporter
         from reports.summary import write_summary
 

@@ -16,7 +16,7 @@ from harness.intake.archive import ARCHIVE_SUFFIXES, deposit_files, file_sha256,
 from harness.intake.manifest import MANIFEST_NAME
 from harness.intake.safe_yaml import load_yaml
 from harness.models import BADGE_KEYS
-from harness.policy import Policy
+from harness.policies import Policy
 
 #: per-submission options a list may set (anything else is an error naming the field)
 OPTION_FIELDS = ("runner", "device", "budget", "fresh_seeds", "seed")

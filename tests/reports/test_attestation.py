@@ -21,8 +21,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from harness.attest_commands import keygen_command, verify_command
-from harness.attestation import (
+from harness.errors import AttestationError, QreproError
+from harness.models import Report
+from reports.attest_commands import keygen_command, verify_command
+from reports.attestation import (
     ATTESTATION_NAME,
     PAYLOAD_TYPE,
     PREDICATE_TYPE,
@@ -35,8 +37,6 @@ from harness.attestation import (
     statement,
     verify,
 )
-from harness.errors import AttestationError, QreproError
-from harness.models import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPOSIT = ROOT / "benchmarks" / "deposits" / "ghz-noisy"
@@ -351,7 +351,7 @@ def test_a_changed_signature_is_rejected(signed: Signed, out: Path) -> None:
 def test_a_subject_escaping_the_folder_is_rejected(signed: Signed, out: Path,
                                                    name: str) -> None:
     """Even signed by the venue's own key, a subject may not name a file outside OUTDIR."""
-    from harness.attestation import _in_toto_statement
+    from reports.attestation import _in_toto_statement
 
     stmt = payload_of(envelope_of(out))
     subjects = [*stmt["subject"], {"name": name, "digest": {"sha256": "0" * 64}}]
@@ -471,7 +471,7 @@ def test_load_signing_key_fails_early_and_clearly(signed: Signed, tmp_path: Path
 
 
 def test_the_commands_do_not_load_crypto_at_import() -> None:
-    code = ("import sys, harness.attest_commands, harness.attestation; "
+    code = ("import sys, reports.attest_commands, reports.attestation; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('cryptography', 'securesystemslib', 'in_toto_attestation', 'google')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.models import ClaimResult, Report
-from harness.policy import load_policy
+from harness.policies import load_policy
 from reports import write_reports
 from reports.junit_report import FILE, junit_text
 from reports.svg_badges import policy_of

@@ -14,7 +14,7 @@ import pytest
 from harness.badges import decide, none_awarded
 from harness.errors import PolicyError
 from harness.models import BADGE_KEYS, BadgeDecision
-from harness.policy import load_policy, shipped
+from harness.policies import load_policy, shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 

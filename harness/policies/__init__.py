@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.errors import PolicyError
 from harness.models import BADGE_KEYS, BadgeDecision, BadgeKey, PolicyResult, VenueBadge
 
-POLICY_DIR = Path(__file__).parent / "policies"
+POLICY_DIR = Path(__file__).parent
 DEFAULT_POLICY = "acm-v1.1"
 #: short names a committee types
 ALIASES = {"acm": "acm-v1.1", "sysartifacts": "usenix", "niso": "niso-rp-31"}

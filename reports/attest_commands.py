@@ -7,7 +7,7 @@ Exit codes of these two commands:
     2  usage error, or input that cannot be read (a key, the attestation, the deposit), or
        keygen would replace a key file (--force replaces it)
 
-harness.attestation (and cryptography, securesystemslib) is imported when a command runs,
+reports.attestation (and cryptography, securesystemslib) is imported when a command runs,
 never when the qrepro command line starts.
 """
 
@@ -42,7 +42,7 @@ def keygen_command() -> click.Command:
         Writes DIRECTORY/qrepro.key and DIRECTORY/qrepro.pub (DIRECTORY: default the
         current one), or PREFIX.key and PREFIX.pub with --out. Publish the .pub file and
         the key id printed; keep the .key file off shared machines."""
-        from harness.attestation import DEFAULT_KEY_NAME, generate_key_pair
+        from reports.attestation import DEFAULT_KEY_NAME, generate_key_pair
 
         if directory is not None and prefix is not None:
             raise click.UsageError("give DIRECTORY or --out PREFIX, not both")
@@ -78,7 +78,7 @@ def verify_command(fail: Callable[[QreproError], None]) -> click.Command:
         """Check OUTDIR's signed attestation: the signature with --key, every report file
         against its signed sha256 and, with --deposit, the deposit. Exit 0: verified;
         1: verification failed; 2: an input cannot be read."""
-        from harness.attestation import verify
+        from reports.attestation import verify
 
         try:
             result = verify(outdir, key, deposit=deposit, attestation=attestation)
