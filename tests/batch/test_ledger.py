@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,7 @@ from harness.batch.ledger import (
     VERSION_TABLE,
     Base,
     Ledger,
+    Row,
     everyone_gone,
 )
 from harness.errors import LedgerError, QreproError
@@ -377,13 +380,15 @@ def test_sigkill_at_random_moments_leaves_a_consistent_ledger(tmp_path: Path) ->
     assert not any(r.state in ACTIVE for r in ledger.all())
 
 
-def test_two_writers_and_a_reader_at_once(tmp_path: Path) -> None:
+def two_writers_and_a_reader(open_ledger: Callable[..., Ledger]) -> list[Row]:
+    """Two threads each take 25 attempts through their lifecycle while a third reads the
+    table; ``open_ledger(owner=...)`` opens the ledger under test. Every row, at the end."""
     errors: list[BaseException] = []
     stop = threading.Event()
 
     def write(name: str) -> None:
         try:
-            with Ledger.for_dir(tmp_path, owner=f"{name}:1") as own:
+            with open_ledger(owner=f"{name}:1") as own:
                 for n in range(25):
                     lifecycle(own, f"{name}-{n}")
         except BaseException as exc:
@@ -391,23 +396,29 @@ def test_two_writers_and_a_reader_at_once(tmp_path: Path) -> None:
 
     def read() -> None:
         try:
-            with Ledger.for_dir(tmp_path) as own:
+            with open_ledger() as own:
                 while not stop.is_set():
                     own.table()
         except BaseException as exc:
             errors.append(exc)
 
-    Ledger.for_dir(tmp_path).close()
-    threads = [threading.Thread(target=write, args=(n,)) for n in ("a", "b")]
+    open_ledger().close()
+    writers = [threading.Thread(target=write, args=(n,)) for n in ("a", "b")]
     reader = threading.Thread(target=read)
-    for t in [*threads, reader]:
+    for t in [*writers, reader]:
         t.start()
-    for t in threads:
+    for t in writers:
         t.join(timeout=120)
     stop.set()
     reader.join(timeout=30)
     assert errors == []
-    assert [r.state for r in Ledger.for_dir(tmp_path).all()] == ["done"] * 50
+    with open_ledger() as ledger:
+        return ledger.all()
+
+
+def test_two_writers_and_a_reader_at_once(tmp_path: Path) -> None:
+    rows = two_writers_and_a_reader(functools.partial(Ledger.for_dir, tmp_path))
+    assert [r.state for r in rows] == ["done"] * 50
 
 
 # -- output -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ tests/batch/small.py reads the SQLite ledger with sqlite3."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import glob
 import itertools
 import os
@@ -55,6 +56,7 @@ from tests.batch.test_ledger import (
     done_id,
     lifecycle,
     state_of,
+    two_writers_and_a_reader,
 )
 from tests.conftest import unavailable
 
@@ -425,37 +427,7 @@ def test_mark_waits_for_a_row_another_writer_holds_and_sees_its_change(
 
 
 def test_two_writers_and_a_reader_at_once(pg_url: str) -> None:
-    errors: list[BaseException] = []
-    stop = threading.Event()
-
-    def write(name: str) -> None:
-        try:
-            with Ledger(pg_url, owner=f"{name}:1") as own:
-                for n in range(25):
-                    lifecycle(own, f"{name}-{n}")
-        except BaseException as exc:
-            errors.append(exc)
-
-    def read() -> None:
-        try:
-            with Ledger(pg_url) as own:
-                while not stop.is_set():
-                    own.table()
-        except BaseException as exc:
-            errors.append(exc)
-
-    Ledger(pg_url).close()
-    writers = [threading.Thread(target=write, args=(n,)) for n in ("a", "b")]
-    reader = threading.Thread(target=read)
-    for t in [*writers, reader]:
-        t.start()
-    for t in writers:
-        t.join(timeout=120)
-    stop.set()
-    reader.join(timeout=30)
-    assert errors == []
-    with Ledger(pg_url) as ledger:
-        rows = ledger.all()
+    rows = two_writers_and_a_reader(functools.partial(Ledger, pg_url))
     assert [r.state for r in rows] == ["done"] * 50
     assert len({r.id for r in rows}) == 50
 
