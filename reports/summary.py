@@ -23,8 +23,7 @@ def venue_badges(policy: Policy, requested: Sequence[str], decisions: Mapping[st
     asked for; a badge no rerun can decide is neither."""
     asked = [b.id for b in policy.badges
              if b.undecided is None and all(k in requested for k in b.requires)]
-    got = [b.id for b in policy.badges
-           if b.id in asked and all(decisions.get(k) for k in b.requires)]
+    got = [b.id for b in policy.badges if b.id in asked and not b.missing(decisions)]
     return asked, got
 
 

@@ -6,6 +6,7 @@ file. Format: docs/badges.md, Venue policies."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,10 @@ class BadgeRule(BaseModel):
     def abbreviation(self) -> str:
         return self.short or self.id
 
+    def missing(self, decisions: Mapping[str, bool]) -> list[BadgeKey]:
+        """The qrepro decisions this badge needs that were not awarded."""
+        return [k for k in self.requires if not decisions.get(k)]
+
 
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -84,7 +89,7 @@ def _decide(rule: BadgeRule, decision: BadgeDecision) -> VenueBadge:
     if rule.undecided is not None:
         return VenueBadge(id=rule.id, name=rule.name, color=rule.color, requires=rule.requires,
                           decided=False, awarded=False, reasons=(f"not decided: {rule.undecided}",))
-    missing = [k for k in rule.requires if not getattr(decision, k)]
+    missing = rule.missing({k: getattr(decision, k) for k in BADGE_KEYS})
     awarded = not missing
     keys = rule.requires if awarded else tuple(missing)
     reasons: list[str] = []
