@@ -19,9 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e '.[dev]'
 	@touch $(STAMP)
 
+# qrepro's own modules as bytecode too (an editable install's are not compiled, and where
+# PYTHONDONTWRITEBYTECODE is set Python never writes them): skips what is up to date
+BYTECODE = $(BIN)/python -m compileall -q -j 0 harness runners reports benchmarks
+
 venv: $(STAMP)
 
 run: $(STAMP)
+	@$(BYTECODE)
 	$(BIN)/qrepro evaluate $(DEPOSIT) --out $(OUT)
 
 test: $(STAMP)
@@ -37,7 +42,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.perf.run
+	@$(BYTECODE)
+	$(BIN)/python -m benchmarks.perf.run $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.perf.batch
 
 validity: $(STAMP)

@@ -225,7 +225,9 @@ def runner_options(func: Any) -> Any:
             help="Do not drop the container's capabilities (less safe).",
         ),
         click.option("--memory", default="2g", show_default=True, help="Container memory limit."),
-        click.option("--cpus", default=2.0, show_default=True, help="Container CPU limit."),
+        click.option("--cpus", default=2.0, show_default=True,
+                     help="Container CPU limit; with every runner, the most circuits "
+                     "simulated at once."),
         click.option(
             "--pids-limit", default=256, show_default=True, help="Container process-count limit."
         ),
@@ -297,10 +299,11 @@ def _runner_options(kw: dict[str, Any]) -> Any:
 @click.option("--seed", default=0, show_default=True, help="Seed of the statistical tests.")
 @click.option(
     "--jobs",
-    default=1,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 64),
-    help="Notebook executions run in parallel.",
+    help="Circuits simulated and notebook executions run at once.  [default: circuits one "
+    "per core the runner may use (--cpus), fewer when memory is short, one at a time when "
+    "Aer parallelises a wide circuit itself; notebooks one at a time]",
 )
 @click.option(
     "--determinism-check/--no-determinism-check",
@@ -368,7 +371,7 @@ def evaluate_cmd(
     deposit: Path,
     out: Path,
     seed: int,
-    jobs: int,
+    jobs: int | None,
     determinism_check: bool,
     fresh_seeds: int,
     seed_policy: str,

@@ -19,10 +19,11 @@ from harness.intake.archive import Deposit
 from harness.intake.manifest import Circuit, Environment, Manifest
 from harness.intake.recorded import load_counts
 from harness.intake.versions import environment_for
-from harness.models import CircuitJob, Finding, NotebookJob, Validation, finding
+from harness.models import CircuitJob, Finding, MemoryPlan, NotebookJob, Validation, finding
 from harness.noise.load import load_noise
 from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
 from harness.stats.correlated_seeds import far_from
+from harness.wording import plural
 
 NOISE_DIR = "noise"
 _EXTENSIONS = {".qasm": "qasm2", ".qasm2": "qasm2", ".qasm3": "qasm3", ".qpy": "qpy"}
@@ -325,3 +326,45 @@ def prepare_jobs(
         notebooks=tuple(notebooks),
         environment=environment,
     )
+
+
+#: from this width on Aer spreads one statevector over its threads (its default
+#: statevector_parallel_threshold); a narrower circuit gains more from a core of its own
+AER_PARALLEL_WIDTH = 14
+
+
+@dataclass(frozen=True)
+class Parallelism:
+    circuit_jobs: int
+    aer_threads: int | None
+    why: str
+
+
+def parallelism(requested: int | None, cpus: int, circuits: int, plan: MemoryPlan | None,
+                device: str) -> Parallelism:
+    """How many circuits to simulate at once, and with how many Aer threads each.
+
+    ``requested``: --jobs (None: as many as ``cpus``, the cores the run may use). One at a
+    time on a GPU, for a single circuit, and by default once a circuit is wide enough for
+    Aer to parallelise it itself; never more at once than the memory limit holds copies of
+    the largest circuit. Threads split the cores between the circuits running at once, so
+    that jobs x threads never over-subscribes them (Aer's counts for a seed do not depend on
+    its thread count)."""
+    widest = max((c.qubits or 0 for c in plan.circuits), default=0) if plan else 0
+    if circuits < 2:
+        return Parallelism(1, None, "one circuit")
+    if device == "GPU":
+        return Parallelism(1, None, "one GPU: circuits run one at a time")
+    if requested is None and widest >= AER_PARALLEL_WIDTH:
+        return Parallelism(1, None, f"circuits of up to {widest} qubits: Aer spreads each "
+                           f"over the {plural(cpus, 'core')} itself")
+    jobs, why = min(requested or cpus, circuits), f"--jobs {requested}" if requested else (
+        f"{plural(cpus, 'core')}")
+    if plan is not None and plan.limit_bytes and plan.largest_bytes:
+        fit = max(1, plan.limit_bytes // plan.largest_bytes)
+        if fit < jobs:
+            jobs, why = fit, f"{why}, lowered to {fit}: the memory limit ({plan.limit_source}) "\
+                f"holds {plural(fit, 'copy', 'copies')} of the largest circuit"
+    if jobs < 2:
+        return Parallelism(1, None, why)
+    return Parallelism(jobs, max(1, cpus // jobs), why)

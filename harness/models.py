@@ -131,6 +131,12 @@ class JobSpec(Frozen):
     circuits: tuple[CircuitJob, ...] = ()
     notebooks: tuple[NotebookJob, ...] = ()
     jobs: int = Field(default=1, ge=1, description="Notebook executions run in parallel.")
+    circuit_jobs: int = Field(
+        default=1, ge=1, description="Circuits simulated at once, each in its own process "
+        "(harness.jobs.parallelism decides: cores, memory, circuit width).")
+    aer_threads: int | None = Field(
+        default=None, ge=1, description="Aer's max_parallel_threads per circuit; None: Aer's "
+        "default (every core).")
 
 
 class CircuitRun(Frozen):
@@ -196,6 +202,10 @@ class RunEnvironment(Frozen):
         "or lock file); the others came as dependencies.")
     device: str | None = None
     devices_available: tuple[str, ...] = ()
+    circuit_jobs: int = Field(
+        default=1, description="Circuits the agent simulated at once (processes).")
+    aer_threads: int | None = Field(
+        default=None, description="Aer threads per circuit (None: Aer's default, all cores).")
     notes: tuple[str, ...] = ()
     details: dict[str, Any] = Field(
         default_factory=dict, description="Runner facts: image tag/id/base, sandbox settings."

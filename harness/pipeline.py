@@ -10,7 +10,9 @@ the deposit is only ever read, and the output directory may not lie inside it.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_di
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
 from harness.intake.validate import validate
 from harness.intake.versions import pinned_names, pinned_versions, version_findings
-from harness.jobs import PreparedJobs, prepare_jobs
+from harness.jobs import PreparedJobs, parallelism, prepare_jobs
 from harness.models import (
     BadgeKey,
     CircuitRun,
@@ -49,6 +51,7 @@ from harness.policies import Policy, load_policy
 from harness.stats.bit_identity import bit_identity_findings
 from harness.wording import plural
 from reports import DEFAULT_FORMATS, check_out_paths, write_reports
+from reports import modules as report_modules
 from reports.attestation import ATTESTATION_NAME
 from runners.base import Runner
 from runners.untrusted import fresh_dir
@@ -68,7 +71,9 @@ class Options:
     sign: Path | None = None
     #: the runner's name, as the attestation records it
     runner_name: str | None = None
-    jobs: int = 1
+    #: --jobs: circuits simulated and notebooks executed at once (None: circuits one per
+    #: core the runner may use, harness.jobs.parallelism; notebooks one at a time)
+    jobs: int | None = None
     determinism_check: bool = True
     fresh_seeds: int = 0
     seed_policy: Literal["strict", "report"] = "strict"
@@ -201,10 +206,6 @@ def _run(
     clock: _Clock,
     state: _State,
 ) -> Report:
-    # the statistics (numpy, scipy) load here, not when the module is imported: qrepro
-    # validate (check) and qrepro --help never pay for them
-    from harness.stats.seed_robustness import seed_findings
-
     today = options.today or dt.datetime.now(dt.UTC).date()
     with clock.phase("load"):
         deposit, manifest = _load(source, tmp, state)
@@ -230,9 +231,13 @@ def _run(
     _refuse_unfit(state.memory)
     failure: RunnerError | None = None
     try:
-        execution = _execute(runner, manifest, prepared, deposit, workdir, options, clock)
+        execution = _execute(runner, prepared, state.memory, deposit, workdir, options, clock)
     except RunnerError as exc:  # the evidence gathered so far still decides Available
         execution, failure = None, exc
+    # the statistics (numpy, scipy) load here, not when the module is imported: qrepro
+    # validate (check) and qrepro --help never pay for them (and _execute warmed them)
+    from harness.stats.seed_robustness import seed_findings
+
     with clock.phase("compare"):
         claims = () if options.smoke else flag_discrepancies(
             evaluate_claims(manifest, execution, prepared.recorded, options.seed),
@@ -304,8 +309,8 @@ def _refuse_unfit(plan: MemoryPlan | None) -> None:
 
 def _execute(
     runner: Runner,
-    manifest: Manifest,
     prepared: PreparedJobs,
+    plan: MemoryPlan | None,
     deposit: Deposit,
     workdir: Path,
     options: Options,
@@ -317,19 +322,53 @@ def _execute(
         runner.prepare(prepared.environment, deposit.root, workdir)
     with clock.phase("execute", f"{plural(len(prepared.jobs), 'circuit run')}, "
                      f"{plural(len(prepared.notebooks), 'notebook run')}"):
+        spread = parallelism(options.jobs, runner.cpus(), len(prepared.jobs), plan,
+                             options.device)
         job = JobSpec(
             device=options.device,
             circuits=prepared.jobs,
             notebooks=prepared.notebooks,
-            jobs=options.jobs,
+            jobs=options.jobs or 1,
+            circuit_jobs=spread.circuit_jobs,
+            aer_threads=spread.aer_threads,
         )
         listener = options.on_phase
         if listener is not None:  # the agent's "circuits 3/20" as it goes
             runner.on_progress = lambda what: listener("execute", what)
+        warming = warm_imports((*COMPARE_MODULES, *report_modules(options.formats)))
         try:
-            return runner.execute(job, deposit.root, workdir)
+            execution = runner.execute(job, deposit.root, workdir)
         finally:
             runner.on_progress = None
+            warming.join()  # no import races the warm-up's: import locks are per module
+    env = execution.environment
+    how = (f"circuits simulated {env.circuit_jobs} at a time, "
+           f"{plural(env.aer_threads or 1, 'Aer thread')} each" if env.circuit_jobs > 1
+           else "circuits simulated one at a time")
+    note = f"{how} ({spread.why})" if prepared.jobs else None
+    return execution.model_copy(update={"environment": env.model_copy(
+        update={"notes": (*env.notes, note)})}) if note else execution
+
+
+#: what the compare phase imports (numpy, scipy): loaded while the deposit runs
+COMPARE_MODULES = ("harness.stats.compare", "harness.stats.chisquare", "harness.stats.metrics",
+                   "harness.stats.seed_robustness")
+
+
+def warm_imports(names: tuple[str, ...]) -> threading.Thread:
+    """Import ``names`` in a thread while the agent runs, so that the harness's own start-up
+    cost (statistics, plotting: seconds) overlaps the agent's (Python, qiskit) instead of
+    following it. A module that fails here fails again, with its error, where it is used."""
+    def load() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported where the module is used
+                continue
+
+    thread = threading.Thread(target=load, name="qrepro-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def _changed_during_run(deposit: Deposit, digest: str | None) -> tuple[Finding, ...]:

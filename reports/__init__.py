@@ -39,6 +39,8 @@ class Writer:
     files: tuple[str, ...]
     #: "module:function" of the renderer, imported when the format is written
     renderer: str
+    #: modules the renderer imports when it runs (warmed while the deposit runs)
+    imports: tuple[str, ...] = ()
 
     def render(self, report: Report, context: Context) -> dict[str, str]:
         module, _, name = self.renderer.partition(":")
@@ -50,13 +52,21 @@ WRITERS: dict[str, Writer] = {
     "json": Writer(("report.json",), "reports.json_report:render"),
     "md": Writer(("report.md",), "reports.markdown_report:render"),
     "badges": Writer((), "reports.svg_badges:render"),
-    "html": Writer(("report.html",), "reports.html_report:render"),
+    "html": Writer(("report.html",), "reports.html_report:render",
+                   ("matplotlib.figure", "matplotlib.backends.backend_svg",
+                    "matplotlib.ticker", "matplotlib.lines")),
     "junit": Writer(("report.junit.xml",), "reports.junit_report:render"),
     # last: it describes the files written before it
     "rocrate": Writer(("ro-crate-metadata.json",), "reports.rocrate_report:render"),
 }
 #: what ``qrepro evaluate`` writes unless --format says otherwise
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "md", "badges", "html", "junit", "rocrate")
+
+
+def modules(formats: Iterable[str]) -> tuple[str, ...]:
+    """Every module the writers of ``formats`` import (to load ahead of time)."""
+    return tuple(name for fmt in formats if fmt in WRITERS
+                 for name in (WRITERS[fmt].renderer.partition(":")[0], *WRITERS[fmt].imports))
 
 
 def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = DEFAULT_FORMATS

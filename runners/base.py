@@ -11,6 +11,7 @@ constructs one (``harness.cli`` resolves names through :mod:`runners.registry`).
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -89,6 +90,10 @@ class Runner(ABC):
     def findings(self) -> tuple[Finding, ...]:
         """What the report should flag about how this runner built and ran the deposit."""
         return ()
+
+    def cpus(self) -> int:
+        """Cores the run may keep busy (harness.jobs.parallelism spreads circuits on them)."""
+        return available_cpus()
 
     def memory_limit(self) -> tuple[int | None, str]:
         """The memory the run may use, in bytes, and where that limit comes from, in words
@@ -216,3 +221,12 @@ def follow_progress(runner: Runner, workdir: Path) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
+
+
+def available_cpus(limit: float | None = None) -> int:
+    """The cores this process may run on, at most ``limit`` (a CPU quota such as --cpus)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, int(limit))) if limit is not None else max(1, cores)

@@ -45,6 +45,9 @@ class ProcessLimits:
     cpu_s: int | None = None  # None: wall_s x cores (it cannot use more anyway)
     processes: int | None = 512
     disk: int | None = 4 * GiB
+    #: cores the run may keep busy (--cpus): how many circuits it simulates at once; a
+    #: host process is not held to it (the container runner is, by its CPU quota)
+    cpus: float | None = None
 
     def cpu_limit(self) -> int:
         return self.cpu_s if self.cpu_s is not None else int(self.wall_s * (os.cpu_count() or 1))

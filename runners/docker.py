@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from harness.errors import AgentError, BuildError, RunnerUnavailable
 from harness.intake.manifest import Environment
-from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner
+from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner, available_cpus
 from runners.base_image import BASE_REPO, can_bootstrap, resolve_base
 from runners.confine import Watchdog
 from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
@@ -408,6 +408,10 @@ class DockerRunner(Runner):
             f"docker runner: image {r.tag} ({r.image_id}) {how} on base {r.base_image} "
             f"({r.base_image_id}): {r.base_reason}",
         )
+
+    def cpus(self) -> int:
+        """The container's CPU quota (--cpus), at most the host's cores."""
+        return available_cpus(self.sandbox.cpus)
 
     def memory_limit(self) -> tuple[int | None, str]:
         """The container's memory limit (--memory; swap is not allowed beyond it)."""

@@ -32,7 +32,15 @@ from typing import IO, Any, ClassVar
 
 from harness.errors import AgentError, RunnerUnavailable
 from harness.models import Finding, finding
-from runners.base import AGENT_DIR, AGENT_ENTRY, JOB_FILE, LOG_FILE, AgentCall, Runner
+from runners.base import (
+    AGENT_DIR,
+    AGENT_ENTRY,
+    JOB_FILE,
+    LOG_FILE,
+    AgentCall,
+    Runner,
+    available_cpus,
+)
 from runners.confine import Outcome, ProcessLimits, run_confined
 from runners.untrusted import fresh_dir, read_text
 
@@ -151,6 +159,9 @@ class LocalRunner(Runner):
             "only); evaluate with --runner docker or --runner bwrap for a deposit you did "
             "not write",
         ),)
+
+    def cpus(self) -> int:
+        return available_cpus(self.limits.cpus)
 
     def memory_limit(self) -> tuple[int | None, str]:
         """The agent's address-space limit (RLIMIT_AS: 4 x --memory, at least 8 GiB): an

@@ -60,6 +60,7 @@ class Sandbox:
             address_space=max(parse_size(self.memory) * 4, 8 * GiB),
             file_size=parse_size(self.file_size),
             disk=parse_size(self.disk),
+            cpus=self.cpus,
         )
 
     def describe(self) -> dict[str, Any]:

@@ -21,9 +21,12 @@ JOB.json: {"device": "auto|CPU|GPU", "deposit_root": DIR, "work_dir": DIR,
                          "ideal"}]}
 RESULT.json: {"agent_version", "environment": {...}, "circuits": [...], "fatal": null|str}
 
-Each circuit is one Aer job (batching would derive per-circuit seeds). Per-circuit
-failures are recorded and the next circuit runs; a fatal error (GPU asked for but absent)
-is written to RESULT.json and the exit status is 3.
+Each circuit is one Aer job (batching would derive per-circuit seeds). With
+"circuit_jobs" N > 1 the circuits run N at a time in forked worker processes (each with
+"aer_threads" Aer threads), results kept in the job's order; Aer's counts for a given seed
+do not depend on its thread count. Per-circuit failures are recorded and the next circuit
+runs (a worker that dies marks the circuits it had not finished as failed); a fatal error
+(GPU asked for but absent) is written to RESULT.json and the exit status is 3.
 """
 
 from __future__ import annotations
@@ -110,13 +113,19 @@ def load_circuit(path: str, fmt: str) -> Any:
     raise ValueError(f"unknown circuit format {fmt!r}")
 
 
+_noise_models: dict[str, Any] = {}
+
+
 def load_noise(path: str | None) -> Any:
+    """The Aer noise model of a qrepro-noise-v1 file, built once per file and process."""
     if path is None:
         return None
-    from aer_noise import build_noise_model  # sibling module, copied in with this file
+    if path not in _noise_models:
+        from aer_noise import build_noise_model  # sibling module, copied in with this file
 
-    with open(path, encoding="utf-8") as fh:
-        return build_noise_model(json.load(fh))
+        with open(path, encoding="utf-8") as fh:
+            _noise_models[path] = build_noise_model(json.load(fh))
+    return _noise_models[path]
 
 
 def ideal_distribution(circuit: Any) -> dict[str, float] | None:
@@ -156,7 +165,8 @@ def identity(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_circuit(
-    spec: dict[str, Any], deposit_root: str, work_dir: str, device: str
+    spec: dict[str, Any], deposit_root: str, work_dir: str, device: str,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     from qiskit import transpile
     from qiskit_aer import AerSimulator
@@ -171,6 +181,8 @@ def run_circuit(
     }
     if noise is not None:
         options["noise_model"] = noise
+    if threads is not None:
+        options["max_parallel_threads"] = threads
     simulator = AerSimulator(**options)
     compiled = transpile(
         circuit,
@@ -202,9 +214,10 @@ def run_circuit(
     }
 
 
-def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str) -> dict[str, Any]:
+def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str,
+            threads: int | None = None) -> dict[str, Any]:
     try:
-        return run_circuit(spec, deposit_root, work_dir, device)
+        return run_circuit(spec, deposit_root, work_dir, device, threads)
     except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {**identity(spec), "ok": False, "error": last, "error_type": type(exc).__name__}
@@ -217,6 +230,64 @@ PROGRESS_MARK = "qrepro-progress:"
 def progress(what: str, done: int, total: int) -> None:
     """One line on stderr per finished run: the harness shows ``what done/total``."""
     print(f"{PROGRESS_MARK} {what} {done}/{total}", file=sys.stderr, flush=True)
+
+
+def _run_indexed(index: int, spec: dict[str, Any], deposit_root: str, work_dir: str,
+                 device: str, threads: int | None) -> tuple[int, dict[str, Any]]:
+    return index, run_one(spec, deposit_root, work_dir, device, threads)
+
+
+def run_circuits(job: dict[str, Any], device: str, pool: Any) -> list[dict[str, Any]]:
+    """Every circuit of the job, in the job's order; in ``pool`` when there is one."""
+    specs = job["circuits"]
+    root, work = job["deposit_root"], job["work_dir"]
+    threads = job.get("aer_threads")
+    if pool is None:
+        runs = []
+        for i, spec in enumerate(specs, start=1):
+            runs.append(run_one(spec, root, work, device, threads))
+            progress("circuits", i, len(specs))
+        return runs
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    results: list[dict[str, Any] | None] = [None] * len(specs)
+    futures = [pool.submit(_run_indexed, i, spec, root, work, device, threads)
+               for i, spec in enumerate(specs)]
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            index, run = future.result()
+            results[index] = run
+            progress("circuits", done, len(specs))
+    except BrokenProcessPool:  # a worker died (e.g. killed for memory): say so per circuit
+        pass
+    return [run if run is not None else {
+        **identity(spec), "ok": False, "error_type": "WorkerDied",
+        "error": "the worker process simulating this circuit died (killed by a signal, "
+                 "e.g. for memory) before it finished"}
+        for spec, run in zip(specs, results, strict=True)]
+
+
+def circuit_workers(job: dict[str, Any]) -> int:
+    """Circuits simulated at once: what the harness asked for, at most one per circuit."""
+    return max(1, min(int(job.get("circuit_jobs", 1)), len(job.get("circuits") or [])))
+
+
+def circuit_pool(workers: int) -> Any:
+    """Worker processes for the circuits, or None to run them here one after another.
+
+    Forked after qiskit and Aer are imported (no re-import per worker) and before Aer has
+    run anything in this process (a fork after OpenMP started threads is not safe). The
+    workers run only this file's code on the deposit's data files."""
+    if workers < 2:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import qiskit_aer  # noqa: F401
+    from qiskit import qasm2, qasm3, transpile  # noqa: F401
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
 def run_notebook_jobs(job: dict[str, Any], device: str) -> list[dict[str, Any]]:
@@ -245,19 +316,23 @@ def main(argv: list[str]) -> int:
     }
     output: dict[str, Any] = {"agent_version": AGENT_VERSION, "environment": environment}
     status = 0
+    workers = circuit_workers(job)
+    pool = circuit_pool(workers)
     try:
         devices = available_devices()
         device, notes = resolve_device(job.get("device", "auto"), devices)
-        environment.update(device=device, devices_available=devices, notes=notes)
-        output["circuits"] = []
-        for i, spec in enumerate(job["circuits"], start=1):
-            output["circuits"].append(run_one(spec, job["deposit_root"], job["work_dir"], device))
-            progress("circuits", i, len(job["circuits"]))
+        environment.update(device=device, devices_available=devices, notes=notes,
+                           circuit_jobs=workers,
+                           aer_threads=job.get("aer_threads"))
+        output["circuits"] = run_circuits(job, device, pool) if job.get("circuits") else []
         output["notebooks"] = run_notebook_jobs(job, device)
         output["fatal"] = None
     except Fatal as exc:
         output.update(circuits=[], notebooks=[], fatal=str(exc))
         status = 3
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     with channel:
         json.dump(output, channel, sort_keys=True)
         channel.write("\n")

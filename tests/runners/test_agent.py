@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -301,3 +303,63 @@ def test_agent_does_not_import_the_harness() -> None:
         source = (AGENT_DIR / name).read_text(encoding="utf-8")
         assert "import harness" not in source and "from harness" not in source
         assert "from runners" not in source and "import runners" not in source
+
+
+def run_agent_process(job: Path, result: Path) -> dict[str, Any]:
+    """The agent as it runs in an environment: its own process (its workers fork from it)."""
+    done = subprocess.run([sys.executable, "-E", "-s", "-S", str(AGENT_DIR / "replay.py"),
+                           str(job), str(result)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
+    return data
+
+
+def test_parallel_circuits_give_the_same_counts_in_the_same_order(
+    spec: Spec, deposit: Path, work: Path
+) -> None:
+    noise = validate_noise(NOISE, "noise.json")
+    (work / "noise.json").write_text(json.dumps(noise), encoding="utf-8")
+    specs = [spec("circuits/ghz3.qasm", id=f"ghz-{i}", seed_simulator=100 + 5000 * i,
+                  method="statevector", noise_model="noise.json" if i % 2 else None)
+             for i in range(5)] + [spec("circuits/h3.qasm")]
+    one = run_agent_process(write_job(work, deposit, specs), work / "one.json")
+    job = write_job(work, deposit, specs)
+    data = json.loads(job.read_text(encoding="utf-8")) | {"circuit_jobs": 2, "aer_threads": 1}
+    job.write_text(json.dumps(data), encoding="utf-8")
+    two = run_agent_process(job, work / "two.json")
+    assert [c["id"] for c in two["circuits"]] == [s["id"] for s in specs]
+    for a, b in zip(one["circuits"], two["circuits"], strict=True):
+        assert a["ok"] and b["ok"]
+        assert (a["counts"], a["seed_simulator"]) == (b["counts"], b["seed_simulator"])
+    assert (one["environment"]["circuit_jobs"], two["environment"]["circuit_jobs"]) == (1, 2)
+    assert two["environment"]["aer_threads"] == 1
+
+
+DYING_WORKER = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import replay
+real = replay.run_one
+def run_one(spec, *args):
+    if spec["id"] == "dies":
+        os._exit(9)  # as a worker killed for memory
+    return real(spec, *args)
+replay.run_one = run_one
+job = json.load(open(sys.argv[2]))
+runs = replay.run_circuits(job, "CPU", replay.circuit_pool(2))
+print(json.dumps(runs))
+"""
+
+
+def test_a_worker_that_dies_fails_its_circuits_not_the_job(
+    spec: Spec, deposit: Path, work: Path
+) -> None:
+    specs = [spec("circuits/ghz3.qasm", id="dies"), spec("circuits/h3.qasm")]
+    job = write_job(work, deposit, specs)
+    done = subprocess.run([sys.executable, "-c", DYING_WORKER, str(AGENT_DIR), str(job)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)
+    assert [r["id"] for r in runs] == ["dies", "h3"]
+    assert runs[0]["ok"] is False and runs[0]["error_type"] == "WorkerDied"
+    assert "died" in runs[0]["error"]
