@@ -11,6 +11,7 @@ so the plots read the same for colour-blind readers and on a grey printout.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import io
 import math
@@ -26,8 +27,11 @@ from harness.notebook_runs import fresh_runs, seed_runs
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
     from matplotlib.lines import Line2D
+    from matplotlib.text import Text
     from matplotlib.typing import RcKeyType
 
 #: Okabe & Ito (2008), "Color Universal Design"
@@ -243,17 +247,17 @@ def forest_plot(claims: Sequence[ClaimResult], uid: str) -> str | None:
     xlabel = ("difference between the methods (better - worse)"
               if any(_compares_methods(c) for c in claims)
               else "reproduced - claimed (0: the claimed value)")
-    with _axes(WIDTH_IN, 1.25 + 0.34 * len(rows)) as (fig, ax):
+    with _axes(WIDTH_IN, 0.28 + 0.34 * len(rows)) as (fig, ax):
         low, high = _x_range(rows)
-        for y, row in zip(range(len(rows) - 1, -1, -1), rows, strict=True):
-            _forest_row(ax, y, row, (low, high))
+        notes = [_forest_row(ax, y, row, (low, high))
+                 for y, row in zip(range(len(rows) - 1, -1, -1), rows, strict=True)]
         ax.axvline(0.0, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8)
         ax.set_xlim(low, high)
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_yticks(range(len(rows) - 1, -1, -1), [_short(r.label) for r in rows])
         ax.set_xlabel(xlabel)
-        ax.set_title(f"{kind} claims: claimed vs reproduced", loc="left")
-        _legend_below(fig, _forest_handles(rows))
+        title = _title(ax, f"{kind} claims: claimed vs reproduced")
+        _layout(fig, ax, title, _forest_handles(rows), beside=notes)
         return to_svg(fig, uid, f"{kind} claims: reproduced minus claimed, one row per claim")
 
 
@@ -268,7 +272,8 @@ def _x_range(rows: Sequence[ForestRow]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _forest_row(ax: Axes, y: float, row: ForestRow, xlim: tuple[float, float]) -> None:
+def _forest_row(ax: Axes, y: float, row: ForestRow, xlim: tuple[float, float]) -> Text:
+    """Draws the row; returns its verdict, written beside the axes."""
     if row.band is not None:
         left = xlim[0] if row.band[0] is None else row.band[0]
         right = xlim[1] if row.band[1] is None else row.band[1]
@@ -278,8 +283,8 @@ def _forest_row(ax: Axes, y: float, row: ForestRow, xlim: tuple[float, float]) -
                                             [row.interval[1] - row.point]],
                     fmt="none", ecolor=OKABE_ITO["black"], elinewidth=1.4, capsize=3)
     _point(ax, [row.point], [y], VERDICT_MARKS.get(row.verdict, VERDICT_MARKS["error"]), 8)
-    ax.annotate(row.verdict, (1.01, y), xycoords=("axes fraction", "data"), va="center",
-                fontsize=8)
+    return ax.annotate(row.verdict, (BESIDE_X, y), xycoords=("axes fraction", "data"),
+                       va="center", fontsize=8)
 
 
 def _forest_handles(rows: Sequence[ForestRow]) -> list[Artist]:
@@ -373,15 +378,15 @@ def strip_plot(claim: ClaimResult, values: SeedValues, uid: str) -> str | None:
     if not series or claim.comparison is None:
         return None
     claimed = claim.comparison.claimed
-    with _axes(WIDTH_IN, 0.95 + 0.42 * len(series)) as (fig, ax):
+    with _axes(WIDTH_IN, 0.42 * len(series)) as (fig, ax):
         for y, (mark, xs) in zip(range(len(series) - 1, -1, -1), series, strict=True):
             _point(ax, xs, [y + dy for dy in _jitter(xs)], mark, 7)
         _claim_line(ax, claim, claimed)
         ax.set_yticks(range(len(series) - 1, -1, -1), [m.label for m, _ in series])
         ax.set_ylim(-0.6, len(series) - 0.4)
         ax.set_xlabel(values.metric)
-        ax.set_title(f"{_short(claim.id)}: per-seed values", loc="left")
-        _legend_below(fig, ax.get_legend_handles_labels()[0])
+        title = _title(ax, f"{_short(claim.id)}: per-seed values")
+        _layout(fig, ax, title, ax.get_legend_handles_labels()[0])
         return to_svg(fig, uid, f"{claim.id}: per-seed values (deposited, rerun, fresh seeds)")
 
 
@@ -420,7 +425,7 @@ def seed_check_plot(claim: ClaimResult, metric: str, uid: str) -> str | None:
     k = claim.seed_check
     if k is None or not (math.isfinite(k.fresh_mean) and math.isfinite(k.fresh_sd)):
         return None
-    with _axes(WIDTH_IN, 1.75) as (fig, ax):
+    with _axes(WIDTH_IN, 0.78) as (fig, ax):
         ax.errorbar([k.fresh_mean], [1], xerr=[[2 * k.fresh_sd], [2 * k.fresh_sd]], fmt="none",
                     ecolor=FRESH.color, elinewidth=1.0, capsize=4)
         ax.errorbar([k.fresh_mean], [1], xerr=[[k.fresh_sd], [k.fresh_sd]], fmt="none",
@@ -430,14 +435,13 @@ def seed_check_plot(claim: ClaimResult, metric: str, uid: str) -> str | None:
             _point(ax, [k.deposited_mean], [0], _relabel(DEPOSITED, "deposited mean"), 8)
         ax.axvline(k.claimed, color=OKABE_ITO["black"], linestyle="--", linewidth=0.9,
                    label=f"claimed {readable(k.claimed)}")
-        _legend_below(fig, ax.get_legend_handles_labels()[0])
         ax.set_yticks([1, 0], [f"fresh seeds (n {k.fresh_n}):\nmean, 1 and 2 sd",
                                f"deposited seeds (n {k.deposited_n}):\nmean"])
         ax.set_ylim(-0.6, 1.6)
         ax.set_xlabel(metric)
-        ax.set_title(f"{_short(claim.id)}: the claim at the {k.percentile:.0%} point of fresh "
-                     f"seeds ({k.outcome or ('flagged' if k.flagged else 'not flagged')})",
-                     loc="left")
+        title = _title(ax, f"{_short(claim.id)}: the claim at the {k.percentile:.0%} point of "
+                       f"fresh seeds ({k.outcome or ('flagged' if k.flagged else 'not flagged')})")
+        _layout(fig, ax, title, ax.get_legend_handles_labels()[0])
         return to_svg(fig, uid, f"{claim.id}: seed robustness, deposited vs fresh seeds")
 
 
@@ -460,7 +464,7 @@ def counts_plot(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None = 
                           {k: v / rec_shots for k, v in recorded.items()}))
     ideal = dict(run.ideal or {})
     top = _top_outcomes([s for _, s in series] + [ideal])
-    with _axes(WIDTH_IN / 2, 3.0) as (fig, ax):
+    with _axes(WIDTH_IN / 2, 2.1) as (fig, ax):
         _paired_bars(ax, series, top)
         if ideal:
             ax.plot(range(len(top)), [ideal.get(k, 0.0) for k in top], linestyle="none",
@@ -470,9 +474,9 @@ def counts_plot(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None = 
                       fontfamily="monospace", fontsize=7)
         ax.set_ylabel("share of shots")
         outcomes = len(set(run.counts) | set(recorded or {}))
-        ax.set_title(f"{_short(run.id, 28)}: top {len(top)} of {outcomes} outcomes", loc="left",
-                     fontsize=9)
-        _legend_below(fig, ax.get_legend_handles_labels()[0], columns=2)
+        title = _title(ax, f"{_short(run.id, 28)}: top {len(top)} of {outcomes} outcomes",
+                       fontsize=9)
+        _layout(fig, ax, title, ax.get_legend_handles_labels()[0], columns=2)
         return to_svg(fig, uid, f"{run.id}: counts of the most frequent outcomes")
 
 
@@ -498,17 +502,27 @@ def _paired_bars(ax: Axes, series: Sequence[tuple[Mark, Mapping[str, float]]],
 
 
 @contextmanager
-def _axes(width: float, height: float) -> Iterator[tuple[Figure, Axes]]:
-    """A figure with one axes, under STYLE, at most six ticks on the value axis."""
+def _axes(width: float, axes_height: float) -> Iterator[tuple[Figure, Axes]]:
+    """A figure ``width`` inches wide with one axes ``axes_height`` inches high, under STYLE,
+    at most six ticks on the x axis. No layout engine: _layout sets the margins and the
+    figure's height once the plot is drawn (constrained layout took most of a plot's time).
+    The axes has its final height from the start: the y axis's tick count depends on it."""
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(width, height), layout="constrained")
-        ax = fig.add_subplot()
+        height = axes_height + 2.0
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((0.2, 1.0 / height, 0.6, axes_height / height))
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
         yield fig, ax
+
+
+def _title(ax: Axes, text: str, **kwargs: Any) -> Text:
+    """The title, left-aligned above the axes. Its height is given (y): matplotlib then
+    does not look for tick labels above the axes on each draw (there are none)."""
+    return ax.set_title(text, loc="left", y=1.0, **kwargs)
 
 
 def _point(ax: Axes, xs: Sequence[float], ys: Sequence[float], mark: Mark, size: float) -> None:
@@ -517,11 +531,6 @@ def _point(ax: Axes, xs: Sequence[float], ys: Sequence[float], mark: Mark, size:
             markeredgecolor=OKABE_ITO["black"] if mark.filled else mark.color,
             markeredgewidth=0.8 if mark.filled else 1.8, color=mark.color, label=mark.label,
             zorder=3)
-
-
-def _legend_below(fig: Figure, handles: Sequence[Artist], columns: int = 5) -> None:
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), columns),
-               frameon=False, fontsize=8)
 
 
 def _handle(mark: Mark) -> Line2D:
@@ -539,6 +548,243 @@ def _relabel(mark: Mark, label: str) -> Mark:
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# --- fixed layout: margins from what the plot holds ----------------------------------------
+#
+# Every length here is in points (1/72 inch; the SVG is drawn at 72 dpi). Text is measured
+# as the sum of its glyphs' advances in the font matplotlib draws it with (no kerning: never
+# narrower than matplotlib's own layout); a browser draws the SVG's text in that font, the
+# first the SVG names, when it has it, as with any matplotlib layout.
+
+#: free space at the figure's edges, and between the x-axis label and the legend
+EDGE = 4.0
+LEGEND_GAP = 6.0
+LEGEND_FONT = 8
+#: where a row's note (a forest row's verdict) starts, in axes fraction
+BESIDE_X = 1.01
+
+
+def _layout(fig: Figure, ax: Axes, title: Text | None, handles: Sequence[Artist] = (),
+            columns: int = 5, beside: Sequence[Text] = ()) -> None:
+    """Margins around the axes from the longest tick labels, the axis labels, the title,
+    the notes ``beside`` the axes (at BESIDE_X) and the legend rows below it; the figure
+    grows to hold them, the axes keeps its height and the width they leave. The axis
+    labels are placed here too (else each draw measures the tick labels to place them)."""
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    width = fig.get_figwidth() * 72
+    axes_height = ax.get_position().height * fig.get_figheight() * 72
+    (xticks, xoffset), (yticks, yoffset) = _tick_labels(ax.xaxis), _tick_labels(ax.yaxis)
+    # from the spine to the far side of the tick labels
+    xband = rc["xtick.major.size"] + rc["xtick.major.pad"] + max(
+        (h for _, _, h in xticks), default=0.0)
+    yband = rc["ytick.major.size"] + rc["ytick.major.pad"] + max(
+        (w for _, w, _ in yticks), default=0.0)
+    ylabel = _size(ax.yaxis.label)
+    left = EDGE + yband + (ylabel[0] + ax.yaxis.labelpad if ylabel[0] else 0.0)
+    note = max((_size(t)[0] for t in beside), default=0.0)
+    # a note starts at BESIDE_X of the axes width: right = EDGE + note + (BESIDE_X - 1) * axes
+    right = (EDGE + note + (BESIDE_X - 1) * (width - left)) / BESIDE_X if beside else EDGE
+    left, right = _fit_ends(ax, xticks, width, left, right)
+
+    middle = left + (width - left - right) / 2
+    _wrap(ax.xaxis.label, 2 * (min(middle, width - middle) - EDGE))
+    xlabel = _size(ax.xaxis.label)
+    legend, legend_height = _legend_shape(handles, columns, width)
+    bottom = (EDGE + xband + max(xlabel[1] + ax.xaxis.labelpad if xlabel[0] else 0.0,
+                                 xoffset + 3.0 if xoffset else 0.0)
+              + (LEGEND_GAP + legend_height if handles else 0.0))
+    top = EDGE + max((h / 2 for _, _, h in yticks), default=0.0)
+    if title is not None and title.get_text():
+        _wrap(title, width - left - EDGE, head=": ")
+        # the title's last baseline is titlepad above the axes
+        _, above, below = _extent(title.get_text(), title.get_fontproperties())
+        top = EDGE + above - below + rc["axes.titlepad"]
+    if yoffset:  # above the axes' top left, where the title starts: lift the title over it
+        top += yoffset + 3.0
+        if title is not None:
+            title.set_y(1.0 + (yoffset + 3.0) / axes_height)
+
+    height = top + axes_height + bottom
+    axes_width = width - left - right
+    fig.set_size_inches(width / 72, height / 72)
+    ax.set_position((left / width, bottom / height, axes_width / width, axes_height / height))
+    ax.xaxis.set_label_coords(0.5, -(xband + ax.xaxis.labelpad) / axes_height)
+    ax.yaxis.set_label_coords(-(yband + ax.yaxis.labelpad) / axes_width, 0.5)
+    if handles:
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, EDGE / height),
+                   ncols=legend, frameon=False, fontsize=LEGEND_FONT, borderaxespad=0.0)
+
+
+def _tick_labels(axis: Axis) -> tuple[list[tuple[float, float, float]], float]:
+    """Position, width and height of each tick label the axis will draw (as rotated), and
+    the height of its offset text (0 when none: "1e-7", "+0.9" beside the tick labels)."""
+    locs = axis.get_majorticklocs()
+    formatter = axis.get_major_formatter()
+    texts = formatter.format_ticks(locs.tolist())
+    low, high = sorted(axis.get_view_interval())
+    slack = 1e-9 * (high - low)
+    found = []
+    for loc, text, tick in zip(locs, texts, axis.get_major_ticks(len(locs)), strict=True):
+        if text and tick.label1.get_visible() and low - slack <= loc <= high + slack:
+            w, h, _ = _extent(text, tick.label1.get_fontproperties())
+            turn = math.radians(tick.label1.get_rotation())
+            along, across = abs(math.cos(turn)), abs(math.sin(turn))
+            found.append((float(loc), w * along + h * across, w * across + h * along))
+    offset = formatter.get_offset()
+    return found, _extent(offset, axis.get_offset_text().get_fontproperties())[1] if offset \
+        else 0.0
+
+
+def _fit_ends(ax: Axes, xticks: Sequence[tuple[float, float, float]], width: float,
+              left: float, right: float) -> tuple[float, float]:
+    """Left and right margins widened where an x tick label near an end of the axis would
+    stick out past the figure's edge (a label is centred on its tick)."""
+    low, high = ax.get_xlim()
+    for _ in range(2):  # a wider margin narrows the axes, moving the ticks a little
+        span = width - left - right
+        for loc, w, _ in xticks:
+            at = (loc - low) / (high - low) * span if high != low else span / 2
+            left = max(left, EDGE + w / 2 - at)
+            right = max(right, EDGE + w / 2 - (span - at))
+    return left, right
+
+
+def _wrap(text: Text, room: float, head: str = "") -> None:
+    """Break a text wider than ``room`` into lines at spaces (first after ``head`` when it
+    holds one: a title's "id: "), shortening with "…" a word wider than a line."""
+    value, prop = text.get_text(), text.get_fontproperties()
+
+    def fits(line: str) -> bool:
+        return _extent(line, prop)[0] <= room
+
+    if fits(value):
+        return
+    first, sep, rest = value.partition(head) if head else (value, "", "")
+    lines: list[str] = []
+    for paragraph in ([first + sep.rstrip(), rest] if sep else [value]):
+        line = ""
+        for word in paragraph.split(" "):
+            if line and fits(f"{line} {word}"):
+                line = f"{line} {word}"
+                continue
+            if line:
+                lines.append(line)
+            line = word
+            while len(line) > 1 and not fits(line):
+                line = line[:-2] + "…"
+        lines.append(line)
+    text.set_text("\n".join(lines))
+
+
+def _legend_shape(handles: Sequence[Artist], columns: int, width: float
+                  ) -> tuple[int, float]:
+    """The most legend columns (up to ``columns``) whose rows fit the figure's width, and
+    the legend's height."""
+    import matplotlib
+    from matplotlib.font_manager import FontProperties
+
+    if not handles:
+        return 1, 0.0
+    rc, size = matplotlib.rcParams, float(LEGEND_FONT)
+    prop = FontProperties(size=size)
+    entries = [(rc["legend.handlelength"] + rc["legend.handletextpad"]) * size
+               + _extent(str(h.get_label()), prop)[0] for h in handles]
+    ncols = min(len(entries), columns)
+    while True:
+        rows, large = divmod(len(entries), ncols)  # as matplotlib.legend fills columns
+        spans = [rows + 1] * large + [rows] * (ncols - large)
+        starts = [sum(spans[:i]) for i in range(ncols)]
+        total = (sum(max(entries[a:a + n]) for a, n in zip(starts, spans, strict=True))
+                 + (ncols - 1) * rc["legend.columnspacing"] * size
+                 + 2 * rc["legend.borderpad"] * size)
+        if ncols == 1 or total <= width - 2 * EDGE:
+            break
+        ncols -= 1
+    rows = spans[0]
+    row = max(_extent("lp", prop)[1], rc["legend.handleheight"] * size)
+    return ncols, (rows * row + (rows - 1) * rc["legend.labelspacing"] * size
+                   + 2 * rc["legend.borderpad"] * size)
+
+
+def _size(text: Text) -> tuple[float, float]:
+    """A text's width and height as drawn (rotation 90: the label of a y axis); (0, 0)
+    for an empty or hidden one."""
+    if not text.get_visible() or not text.get_text():
+        return 0.0, 0.0
+    w, h, _ = _extent(text.get_text(), text.get_fontproperties())
+    return (h, w) if round(text.get_rotation()) % 180 == 90 else (w, h)
+
+
+def _extent(text: str, prop: FontProperties) -> tuple[float, float, float]:
+    """Width, height and descent below the last line's baseline of unrotated ``text``, laid
+    out as matplotlib.text.Text does."""
+    from matplotlib.font_manager import fontManager
+
+    font = _font_metrics(fontManager.findfont(prop))
+    size = prop.get_size_in_points()
+    lines = text.split("\n")
+    gap = font.gap / 2 if len(lines) > 1 else 0.0
+    width = height = descent = 0.0
+    for line in lines:
+        glyphs = [font.glyph(c) for c in line]
+        width = max(width, sum(g[0] for g in glyphs))
+        descent = max([font.descent, *(g[2] for g in glyphs)]) + gap
+        height += max([font.ascent, *(g[1] for g in glyphs)]) + gap + descent
+    return width * size, height * size, descent * size
+
+
+@dataclass
+class _FontMetrics:
+    """One font's metrics at 1 pt: line ascent, descent and gap as matplotlib lays out
+    text, and per character its advance, ascent and descent (loaded on first use)."""
+
+    path: str
+    ascent: float = 0.0
+    descent: float = 0.0
+    gap: float = 0.0
+    glyphs: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    #: the size glyphs are loaded at (FreeType's metrics are in 1/64 of a pixel)
+    LOAD = 100.0
+
+    def glyph(self, char: str) -> tuple[float, float, float]:
+        found = self.glyphs.get(char)
+        if found is None:
+            from matplotlib.font_manager import get_font
+            from matplotlib.ft2font import LoadFlags
+
+            font = get_font(self.path)
+            if font.get_char_index(ord(char)) == 0:  # drawn in a fallback font: allow 1 em
+                found = (1.0, self.ascent, self.descent)
+            else:
+                font.set_size(self.LOAD, 72)
+                g = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
+                found = (g.linearHoriAdvance / 65536 / self.LOAD, g.horiBearingY / 64 / self.LOAD,
+                         (g.height - g.horiBearingY) / 64 / self.LOAD)
+            self.glyphs[char] = found
+        return found
+
+
+@functools.cache
+def _font_metrics(path: str) -> _FontMetrics:
+    """The font's line metrics as matplotlib.text.Text takes them: from its OS/2 table, else
+    its hhea table (in em)."""
+    from matplotlib.font_manager import get_font
+
+    font = get_font(path)
+    head, os2, hhea = (font.get_sfnt_table("head"), font.get_sfnt_table("OS/2"),
+                       font.get_sfnt_table("hhea"))
+    em = float(head["unitsPerEm"]) if head else 1.0
+    if os2:
+        return _FontMetrics(path, os2["sTypoAscender"] / em, -os2["sTypoDescender"] / em,
+                            os2["sTypoLineGap"] / em)
+    if hhea:
+        return _FontMetrics(path, hhea["ascent"] / em, -hhea["descent"] / em,
+                            hhea["lineGap"] / em)
+    return _FontMetrics(path, 0.95, 0.25, 0.0)
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

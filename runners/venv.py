@@ -44,6 +44,8 @@ MARKER = "qrepro-venv.json"
 REQUIREMENTS = "qrepro-requirements.txt"
 BUILD_PREFIX = ".build-"
 KEY_LENGTH = 20
+#: what find_interpreter found, per Python minor, beside the venvs
+INTERPRETERS = "interpreters.json"
 LOG_LINES = 12
 STALE_BUILD_S = 24 * 3600.0
 _VERSION_CODE = "import sys; print(sys.version)"
@@ -94,8 +96,45 @@ def run_uv(
         raise BuildError(f"`uv {args[0]}` ran past the {timeout_s:g} s build timeout") from exc
 
 
-def find_interpreter(minor: str, timeout_s: float = 60.0) -> tuple[str, str]:
-    """(path, ``sys.version``) of a host interpreter for Python ``minor``."""
+def _identity(path: str) -> list[int]:
+    st = os.stat(path)  # follows links: the interpreter binary itself
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _remembered(memo: Path, minor: str) -> tuple[str, str] | None:
+    """What an earlier search found, while that very file is still in place (a Python
+    upgraded in place has a new mtime, size or inode and is probed again)."""
+    try:
+        entry = json.loads(memo.read_text(encoding="utf-8"))[minor]
+        if _identity(entry["path"]) == entry["identity"]:
+            return str(entry["path"]), str(entry["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _remember(memo: Path, minor: str, path: str, version: str) -> None:
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    known[minor] = {"path": path, "version": version, "identity": _identity(path)}
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known), encoding="utf-8")
+        os.replace(tmp, memo)
+    except OSError:  # a read-only cache: search again next time
+        pass
+
+
+def find_interpreter(minor: str, timeout_s: float = 60.0, memo: Path | None = None
+                     ) -> tuple[str, str]:
+    """(path, ``sys.version``) of a host interpreter for Python ``minor``; with ``memo``
+    (a JSON file), remembered between runs (uv's search and the probe cost 0.3 s)."""
+    if memo is not None and (hit := _remembered(memo, minor)) is not None:
+        return hit
     args = ["python", "find", "--system", "--no-python-downloads", minor]
     found = run_uv(args, timeout_s, merge=False)
     path = found.stdout.strip().splitlines()[-1:] if found.returncode == 0 else []
@@ -111,6 +150,8 @@ def find_interpreter(minor: str, timeout_s: float = 60.0) -> tuple[str, str]:
     except (OSError, subprocess.SubprocessError) as exc:
         raise RunnerUnavailable(f"cannot run the Python {minor} interpreter {path[0]}: {exc}"
                                 ) from exc
+    if memo is not None:
+        _remember(memo, minor, path[0], probe.stdout.strip())
     return path[0], probe.stdout.strip()
 
 
@@ -266,9 +307,10 @@ class VenvRunner(LocalRunner):
         self.system_packages = spec.system_packages
         if self.gpu:
             require_gpu()
-        base, version = find_interpreter(spec.python_minor)
+        cache = self.cache_dir or default_cache_dir()
+        base, version = find_interpreter(spec.python_minor, memo=cache / INTERPRETERS)
         digest = spec_digest(spec, version)
-        builder = VenvBuilder(self.cache_dir or default_cache_dir(), self.build_timeout_s)
+        builder = VenvBuilder(cache, self.build_timeout_s)
         start = time.perf_counter()
         built = builder.ensure(spec, digest, base, [deposit_root / w for w in environment.wheels])
         venv = builder.cache_dir / digest[:KEY_LENGTH]

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from harness.errors import ComparisonError
 from harness.models import Comparison
 from harness.stats.compare import error_comparison, fmt
+from harness.stats.distributions import t_ppf
 from harness.stats.outcome import equivalence, more_trials, trials_to_decide
 from harness.stats.trials import bootstrap_ci
 
@@ -93,7 +93,7 @@ def _interval(
 ) -> tuple[float, float, float, str]:
     if statistic == "mean":
         mean, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
-        t = float(stats.t.ppf((1 + level) / 2, x.size - 1))
+        t = t_ppf((1 + level) / 2, x.size - 1)
         return mean, mean - t * se, mean + t * se, f"t, se {fmt(se)}"
     if statistic == "median":
         low, high = bootstrap_ci(x, level=level, seed=seed, statistic=np.median)
@@ -101,5 +101,7 @@ def _interval(
     if above is None:
         raise ComparisonError("fraction_above needs `above`")
     k = int(np.sum(x > above))
+    from scipy import stats  # Clopper-Pearson as scipy finds it (root of binom.sf), rarely
+
     ci = stats.binomtest(k, int(x.size)).proportion_ci(confidence_level=level, method="exact")
     return k / x.size, float(ci.low), float(ci.high), f"Clopper-Pearson, {k} of {x.size}"

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from harness.models import Comparison
 from harness.stats.compare import error_comparison, fmt
+from harness.stats.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from harness.stats.outcome import Outcome, at_least
 from harness.stats.trials import welch_df
 
@@ -63,14 +63,13 @@ def _difference(a: Arm, b: Arm, sign: float) -> tuple[float, float, float, str]:
 
 def _pair(a: Arm, b: Arm, sign: float, margin: float, alpha: float) -> dict[str, Any]:
     d, se, df, how = _difference(a, b, sign)
-    crit = float(stats.t.ppf(1 - alpha, df)) if math.isfinite(df) else float(
-        stats.norm.ppf(1 - alpha))
+    crit = t_ppf(1 - alpha, df) if math.isfinite(df) else norm_ppf(1 - alpha)
     low, high = d - crit * se, d + crit * se
     outcome: Outcome = at_least(low, high, margin)
     if outcome == "pass" and low <= margin:  # "beats" is strict
         outcome = "inconclusive"
     t = (d - margin) / se if se > 0 else (math.inf if d > margin else -math.inf)
-    p = float(stats.t.sf(t, df)) if math.isfinite(df) else float(stats.norm.sf(t))
+    p = t_sf(t, df) if math.isfinite(df) else norm_sf(t)
     return {"better": a.label, "worse": b.label, "difference": d, "se": se, "df": df,
             "ci_low": low, "ci_high": high, "p_value": p, "outcome": outcome, "how": how}
 

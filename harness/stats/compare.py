@@ -40,7 +40,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
 
 from harness.errors import ComparisonError
 from harness.intake.manifest import (
@@ -51,11 +50,13 @@ from harness.intake.manifest import (
     ShotNoiseTolerance,
 )
 from harness.models import Comparison
+from harness.stats.distributions import norm_ppf, norm_sf
 from harness.stats.metrics import (
     Distribution,
     common_width,
     hellinger_distance,
     hellinger_fidelity,
+    metric_rows,
     normalise_counts,
     probabilities,
     tvd,
@@ -134,9 +135,16 @@ def _resample(
     n_boot: int,
     rng: np.random.Generator,
 ) -> tuple[float, float]:
-    """(mean, sd) of metric_fn over ``n_boot`` multinomial(shots, p_hat) resamples."""
+    """(mean, sd) of metric_fn over ``n_boot`` multinomial(shots, p_hat) resamples.
+
+    A metric of :func:`harness.stats.metrics.bind_metric` takes all resamples at once
+    (numpy); any other function is called once per resample, on its nonzero counts.
+    """
     rows = rng.multinomial(shots, counts / counts.sum(), size=n_boot)
-    values = [metric_fn({keys[j]: int(row[j]) for j in np.flatnonzero(row)}) for row in rows]
+    values = metric_rows(metric_fn, keys, rows)
+    if values is None:
+        values = np.array(
+            [metric_fn({keys[j]: int(row[j]) for j in np.flatnonzero(row)}) for row in rows])
     return float(np.mean(values)), float(np.std(values, ddof=1))
 
 
@@ -193,7 +201,7 @@ def compare_scalar_shot_noise(
 def _z_and_p(excess: float, se: float, ok: bool) -> tuple[float, float]:
     if se > 0:
         z = excess / se
-        return z, float(2 * stats.norm.sf(z))
+        return z, float(2 * norm_sf(z))
     return (0.0, 1.0) if ok else (math.inf, 0.0)
 
 
@@ -203,7 +211,7 @@ def _shot_noise_verdict(
     diff = observed - claimed
     excess = abs(diff - noise["bias_shift"])
     se = math.hypot(noise["se_observed"], noise["se_claimed"])
-    z_crit = float(stats.norm.ppf(1 - alpha / 2))
+    z_crit = norm_ppf(1 - alpha / 2)
     limit = z_crit * se
     ok = excess <= limit + slack(observed, claimed)
     z, p = _z_and_p(excess, se, ok)

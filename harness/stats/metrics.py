@@ -29,15 +29,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from harness.errors import ComparisonError, not_found
 
 Counts = Mapping[str, int]
 Distribution = Mapping[str, float]
 CountsMetric = Callable[[Counts], float]
+CountTable = npt.NDArray[np.integer[Any]]  # rows of counts over one list of keys
+FloatArray = npt.NDArray[np.float64]
+#: values of a metric for every row of a table of counts over distinct binary keys
+RowsMetric = Callable[[list[str], CountTable], FloatArray]
 #: binds a metric's fixed inputs (ideal, outcomes, num_bits) and returns counts -> value
 MetricBinder = Callable[[Distribution | None, Sequence[str] | None, int | None], CountsMetric]
 
@@ -219,18 +224,109 @@ def _need_ideal(name: str, ideal: Distribution | None) -> Distribution:
     return ideal
 
 
+_ROW_CELLS = 4_000_000  # rows of a table are taken in blocks of at most this many cells
+
+
+class BoundMetric:
+    """A registered metric bound to its fixed inputs (ideal, outcomes, num_bits).
+
+    ``metric(counts)`` is its value for one set of counts (the common width resolved per
+    call, ``make(width)`` cached). ``metric.rows(keys, table)`` gives its values for every
+    row of a table of counts over ``keys`` at once with numpy (a bootstrap's resamples), the
+    same numbers as row by row up to the order of floating-point sums.
+    """
+
+    def __init__(
+        self,
+        fixed_keys: Iterable[str],
+        num_bits: int | None,
+        make: Callable[[int], CountsMetric],
+        make_rows: Callable[[int], RowsMetric] | None = None,
+    ) -> None:
+        self._fixed = _width_info(fixed_keys)
+        self._num_bits = num_bits
+        self._one = cache(make)
+        self._many = cache(make_rows) if make_rows is not None else None
+
+    def __call__(self, counts: Counts) -> float:
+        width = _resolve_width([self._fixed, _width_info(counts)], self._num_bits)
+        return self._one(width)(counts)
+
+    def rows(self, keys: Sequence[str], table: CountTable) -> FloatArray | None:
+        """The metric of each row of ``table`` (shape (rows, len(keys))), or None where
+        only the row-by-row path is sure to give what calling it on each row gives: rows
+        that would resolve to different widths (hex keys with no binary key, ideal key or
+        num_bits to fix the width), an unresolvable width (a row may not meet the clash),
+        two keys naming one outcome (merged per row), a row without shots or a negative
+        count (errors the call raises); and always for a metric with no such form."""
+        keys = list(keys)
+        if self._many is None or table.ndim != 2 or table.shape[1] != len(keys) or not keys:
+            return None
+        try:
+            width = _resolve_width([self._fixed, _width_info(keys)], self._num_bits)
+        except ComparisonError:
+            return None
+        # every row resolves to this width when something besides its own keys fixes it,
+        # or when each of its keys does (binary keys); hex keys alone only bound it
+        if not (self._num_bits is not None or self._fixed[0] or self._fixed[1] >= width
+                or all(_key_width(k)[1] for k in keys)):
+            return None
+        binary = [_to_binary(k, width) for k in keys]
+        if len(set(binary)) != len(binary) or np.any(table < 0) or not np.all(table.sum(axis=1)):
+            return None
+        values = self._many(width)
+        step = max(1, _ROW_CELLS // len(keys))
+        if len(table) <= step:
+            return values(binary, table)
+        return np.concatenate(
+            [values(binary, table[i : i + step]) for i in range(0, len(table), step)])
+
+
 def _bound(
-    fixed_keys: Iterable[str], num_bits: int | None, make: Callable[[int], CountsMetric]
+    fixed_keys: Iterable[str],
+    num_bits: int | None,
+    make: Callable[[int], CountsMetric],
+    make_rows: Callable[[int], RowsMetric] | None,
 ) -> CountsMetric:
-    """counts -> value, resolving the common width per call and caching ``make(width)``."""
-    fixed = _width_info(fixed_keys)
-    prepare = cache(make)
+    """counts -> value, resolving the common width per call and caching ``make(width)``;
+    with ``make_rows``, also for many rows of counts at once (:class:`BoundMetric`)."""
+    return BoundMetric(fixed_keys, num_bits, make, make_rows)
 
-    def metric(counts: Counts) -> float:
-        width = _resolve_width([fixed, _width_info(counts)], num_bits)
-        return prepare(width)(counts)
 
-    return metric
+def metric_rows(metric: CountsMetric, keys: Sequence[str], table: CountTable) -> FloatArray | None:
+    """``metric`` of every row of ``table`` (counts over ``keys``) at once: for the metrics
+    of ``bind_metric``; None for any other function, or keys it cannot take at once (see
+    :meth:`BoundMetric.rows`): call ``metric`` row by row then."""
+    return metric.rows(keys, table) if isinstance(metric, BoundMetric) else None
+
+
+def _shares(table: CountTable) -> FloatArray:
+    """Each row as ``probabilities`` then ``_aligned`` make it: counts / shots, renormalised."""
+    p = table / table.sum(axis=1, keepdims=True)
+    return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=float)
+
+
+def _fidelity_rows(p: FloatArray, q: FloatArray, q_elsewhere: float) -> FloatArray:
+    """``hellinger_fidelity`` per row: outcomes only the ideal has add nothing."""
+    return np.asarray(np.minimum(np.sqrt(p * q).sum(axis=1) ** 2, 1.0), dtype=float)
+
+
+def _tvd_rows(p: FloatArray, q: FloatArray, q_elsewhere: float) -> FloatArray:
+    """``tvd`` per row: outcomes only the ideal has add their probability."""
+    return np.asarray(0.5 * (np.abs(p - q).sum(axis=1) + q_elsewhere), dtype=float)
+
+
+_ROWS_OF: dict[Callable[[Distribution, Distribution], float],
+               Callable[[FloatArray, FloatArray, float], FloatArray]] = {
+    hellinger_fidelity: _fidelity_rows,
+    tvd: _tvd_rows,
+}
+
+
+def _fraction_rows(table: CountTable, keys: list[str], outcomes: frozenset[str]) -> FloatArray:
+    """``_fraction_on`` per row: integer sums, so the very same quotient."""
+    on = np.array([k in outcomes for k in keys], dtype=bool)
+    return np.asarray(table[:, on].sum(axis=1) / table.sum(axis=1), dtype=float)
 
 
 def _counts_at(counts: Counts, width: int) -> dict[str, int]:
@@ -252,7 +348,24 @@ def _to_ideal(name: str, fn: Callable[[Distribution, Distribution], float]) -> M
             target = _normalise(dist, width)
             return lambda counts: fn(probabilities(_counts_at(counts, width)), target)
 
-        return _bound(dist, num_bits, make)
+        per_row = _ROWS_OF.get(fn)
+
+        def make_rows(width: int) -> RowsMetric:
+            assert per_row is not None
+            target = _normalise(dist, width)
+            total = float(np.array(list(target.values()), dtype=float).sum())
+
+            def values(keys: list[str], table: CountTable) -> FloatArray:
+                if total <= 0:
+                    raise ComparisonError("a distribution has no probability mass")
+                q = np.array([target.get(k, 0.0) for k in keys], dtype=float) / total
+                seen = set(keys)
+                elsewhere = sum(v for k, v in target.items() if k not in seen) / total
+                return per_row(_shares(table), q, elsewhere)
+
+            return values
+
+        return _bound(dist, num_bits, make, make_rows if per_row is not None else None)
 
     return bind
 
@@ -266,7 +379,11 @@ def _bind_hop(
         heavy = heavy_outputs(dist, width)
         return lambda counts: _fraction_on(_counts_at(counts, width), heavy)
 
-    return _bound(dist, num_bits, make)
+    def make_rows(width: int) -> RowsMetric:
+        heavy = heavy_outputs(dist, width)
+        return lambda keys, table: _fraction_rows(table, keys, heavy)
+
+    return _bound(dist, num_bits, make, make_rows)
 
 
 def _bind_success(
@@ -280,7 +397,11 @@ def _bind_success(
         target = frozenset(_to_binary(k, width) for k in wanted)
         return lambda counts: _fraction_on(_counts_at(counts, width), target)
 
-    return _bound(wanted, num_bits, make)
+    def make_rows(width: int) -> RowsMetric:
+        target = frozenset(_to_binary(k, width) for k in wanted)
+        return lambda keys, table: _fraction_rows(table, keys, target)
+
+    return _bound(wanted, num_bits, make, make_rows)
 
 
 METRICS: dict[str, MetricBinder] = {

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy import stats
-
 from harness.models import Comparison
 from harness.stats.compare import error_comparison, fmt
+from harness.stats.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from harness.stats.outcome import at_least, at_most, more_trials, trials_to_decide
 
 Direction = Literal["at_least", "at_most"]
@@ -36,15 +35,14 @@ def one_sided(
     if not (math.isfinite(mean) and math.isfinite(se) and se >= 0):
         return error_comparison(test, f"reproduced mean {mean} or its se {se} is not finite")
     alpha = 1 - confidence
-    crit = float(stats.t.ppf(confidence, df)) if math.isfinite(df) else float(
-        stats.norm.ppf(confidence))
+    crit = t_ppf(confidence, df) if math.isfinite(df) else norm_ppf(confidence)
     low, high = mean - crit * se, mean + crit * se
     bound = value - margin if direction == "at_least" else value + margin
     outcome = (at_least if direction == "at_least" else at_most)(low, high, bound)
     sign = 1.0 if direction == "at_least" else -1.0
     t = sign * (mean - bound) / se if se > 0 else (math.inf if sign * (mean - bound) >= 0
                                                     else -math.inf)
-    p = float(stats.t.sf(t, df)) if math.isfinite(df) else float(stats.norm.sf(t))
+    p = t_sf(t, df) if math.isfinite(df) else norm_sf(t)
     words = "at least" if direction == "at_least" else "at most"
     side = f"lower bound {fmt(low)}" if direction == "at_least" else f"upper bound {fmt(high)}"
     other = f"upper bound {fmt(high)}" if direction == "at_least" else f"lower bound {fmt(low)}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy import stats
+from harness.stats.distributions import t_ppf
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 
@@ -73,7 +73,7 @@ def trials_to_decide(
         return None
     sd = se * math.sqrt(n)
     for k in _ladder(max(n + 1, 2)):
-        if float(stats.t.ppf(1 - alpha, k - 1)) * sd / math.sqrt(k) < distance:
+        if t_ppf(1 - alpha, k - 1) * sd / math.sqrt(k) < distance:
             return _refine(k, sd, distance, alpha)
     return None
 
@@ -91,7 +91,7 @@ def _refine(k: int, sd: float, distance: float, alpha: float) -> int:
     lo, hi = max(2, int(k / 1.25)), k
     while lo < hi:
         mid = (lo + hi) // 2
-        if float(stats.t.ppf(1 - alpha, mid - 1)) * sd / math.sqrt(mid) < distance:
+        if t_ppf(1 - alpha, mid - 1) * sd / math.sqrt(mid) < distance:
             hi = mid
         else:
             lo = mid + 1

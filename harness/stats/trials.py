@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import integrate, stats
 
 from harness.errors import ComparisonError
 from harness.intake.manifest import AbsoluteTolerance, Spread
 from harness.models import Comparison
 from harness.stats.compare import compare_scalar, error_comparison, fmt, slack
+from harness.stats.distributions import chi2_isf, chi2_pdf, norm_cdf, norm_ppf, t_cdf, t_ppf, t_sf
 from harness.stats.outcome import Outcome, equivalence, more_trials, trials_to_decide
 from harness.stats.precision import deposited_precision
 
@@ -49,7 +49,7 @@ def spread_to_sd(spread: Spread) -> float:
         return spread.value * math.sqrt(spread.n)
     if spread.n < 2:
         raise ComparisonError("a confidence interval over one trial gives no sd")
-    t = float(stats.t.ppf((1 + spread.level) / 2, spread.n - 1))
+    t = t_ppf((1 + spread.level) / 2, spread.n - 1)
     return spread.value / t * math.sqrt(spread.n)
 
 
@@ -65,16 +65,18 @@ def tost_power(sd: float, n: int, margin: float, alpha: float = 0.05) -> float:
 def _tost_power_delta(delta: float, df: float, alpha: float) -> float:
     """TOST power at a zero true difference for delta = margin / se, when the estimated se
     is se * sqrt(chi2_df / df) (exact for one sample; Satterthwaite's law for Welch)."""
-    t_crit = float(stats.t.ppf(1 - alpha, df))
+    from scipy import integrate  # loads scipy.optimize and scipy.linalg: only for the power
+
+    t_crit = t_ppf(1 - alpha, df)
     upper = df * (delta / t_crit) ** 2
 
     def integrand(u: float) -> float:
-        inner = 2.0 * stats.norm.cdf(delta - t_crit * math.sqrt(u / df)) - 1.0
-        return float(inner * stats.chi2.pdf(u, df))
+        inner = 2.0 * norm_cdf(delta - t_crit * math.sqrt(u / df)) - 1.0
+        return float(inner * chi2_pdf(u, df))
 
     # beyond the chi-square's 1 - 1e-14 quantile nothing is left to integrate; without the
     # cap, quad misses the mass near df on a huge interval (tiny sd) and returns ~0
-    high = min(upper, float(stats.chi2.isf(1e-14, df)))
+    high = min(upper, chi2_isf(1e-14, df))
     value, _ = integrate.quad(integrand, 0.0, high, limit=200, points=[min(df, high)])
     return float(min(max(value, 0.0), 1.0))
 
@@ -113,8 +115,8 @@ def _t_pvalues(mean: float, se: float, df: float, low: float, high: float) -> di
     return {
         "t_lower": t_l,
         "t_upper": t_u,
-        "p_lower": float(stats.t.sf(t_l, df)),
-        "p_upper": float(stats.t.cdf(t_u, df)),
+        "p_lower": t_sf(t_l, df),
+        "p_upper": t_cdf(t_u, df),
         "se": se,
         "df": df,
     }
@@ -157,7 +159,7 @@ def tost_from_summary(
     t = _tost_pvalues(mean, sd, n, claimed - margin, claimed + margin)
     p = max(t["p_lower"], t["p_upper"])
     power = tost_power(sd, n, margin, alpha)
-    t_crit = float(stats.t.ppf(1 - alpha, n - 1))
+    t_crit = t_ppf(1 - alpha, n - 1)
     settled = _settle(mean, t["se"], n, t_crit, claimed, margin, alpha)
     return Comparison(
         verdict=settled.outcome,
@@ -323,8 +325,7 @@ def one_effective_trial(
     trials, df = their number - 1, or from shot noise, df inf): the interval
     mean +/- t(1 - alpha, df) * sd, decided like TOST."""
     mean = float(np.mean(values))
-    crit = float(stats.t.ppf(1 - alpha, df)) if math.isfinite(df) else float(
-        stats.norm.ppf(1 - alpha))
+    crit = t_ppf(1 - alpha, df) if math.isfinite(df) else norm_ppf(1 - alpha)
     settled = _settle(mean, sd, 1, crit, claimed, margin, alpha)
     t = _t_pvalues(mean, sd, df, claimed - margin, claimed + margin)
     word = {"pass": "equivalent", "fail": "contradicted", "inconclusive": "inconclusive "
@@ -371,7 +372,7 @@ def tost_welch(
     power = 1.0 if t["se"] == 0 else _tost_power_delta(margin / t["se"], t["df"], alpha)
     mean_x, mean_y = float(x.mean()), float(y.mean())
     sd_x, sd_y = float(x.std(ddof=1)), float(y.std(ddof=1))
-    t_crit = float(stats.t.ppf(1 - alpha, t["df"]))
+    t_crit = t_ppf(1 - alpha, t["df"])
     settled = _settle(mean_x - mean_y, t["se"], int(x.size), t_crit, 0.0, margin, alpha)
     label = f"Welch TOST, df {t['df']:.1f},"
     return Comparison(
@@ -464,6 +465,8 @@ def _bootstrap_interval(
     if np.all(data == data[0]):
         v = float(statistic(data))
         return v, v, "degenerate"
+    from scipy import stats  # stats.bootstrap: scipy.stats is slow to import, only here
+
     methods = ["BCa", "percentile"] if data.size >= 3 else ["percentile"]
     for method in methods:
         with warnings.catch_warnings():

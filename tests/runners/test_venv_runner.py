@@ -222,3 +222,22 @@ def test_system_packages_not_installed_by_the_venv_runner_are_a_finding() -> Non
     assert found.code == "system-packages-not-installed" and found.severity == "warning"
     assert found.field == "environment.system_packages"
     assert "qrepro-surely-not-a-package are not installed on this host" in found.message
+
+
+def test_the_interpreter_search_is_remembered_while_the_interpreter_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memo = tmp_path / "interpreters.json"
+    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+    found = venv_module.find_interpreter(minor, memo=memo)
+    assert json.loads(memo.read_text())[minor]["path"] == found[0]
+    searches: list[object] = []
+    real = venv_module.run_uv
+    monkeypatch.setattr(venv_module, "run_uv", lambda *a, **k: searches.append(a) or real(*a, **k))
+    assert venv_module.find_interpreter(minor, memo=memo) == found and not searches
+    stale = json.loads(memo.read_text())
+    stale[minor]["identity"][2] -= 1  # the file at that path changed since (an upgrade)
+    memo.write_text(json.dumps(stale))
+    assert venv_module.find_interpreter(minor, memo=memo) == found and len(searches) == 1
+    memo.write_text("{not json")
+    assert venv_module.find_interpreter(minor, memo=memo) == found and len(searches) == 2
