@@ -9,9 +9,9 @@ plots are drawn by :mod:`reports.plots`.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,13 +19,14 @@ from urllib.parse import quote
 
 import jinja2
 
-from harness.models import ClaimResult, Finding, Report, RunEnvironment
+from harness.models import CircuitRun, ClaimResult, Finding, Report, RunEnvironment
 from harness.wording import plural, test_name
 from reports import Context
 from reports.markdown_report import verdict_label
 from reports.plots import (
     counts_plot,
     forest_plot,
+    has_counts,
     metric_label,
     readable,
     readable_difference,
@@ -45,9 +46,6 @@ WORK_DIR = "work"
 AGENT_LOG = "agent.log"
 NOTEBOOK_LOG = "worker.log"
 
-Uid = Callable[[], str]
-
-
 def render(report: Report, context: Context) -> dict[str, str]:
     return {"report.html": render_html(report, context)}
 
@@ -59,11 +57,15 @@ def render_html(report: Report, context: Context) -> str:
 
 def _matplotlib_in_qrepro_cache() -> None:
     """matplotlib keeps its font cache and config under qrepro's cache, not the user's home:
-    an evaluation writes nothing outside --out but qrepro's own cache."""
+    an evaluation writes nothing outside --out but qrepro's own cache. Set when this module
+    is imported, before matplotlib is (the pipeline imports both ahead of time)."""
     if "MPLCONFIGDIR" not in os.environ:
         from runners.locks import cache_root
 
         os.environ["MPLCONFIGDIR"] = str(cache_root() / "matplotlib")
+
+
+_matplotlib_in_qrepro_cache()
 
 
 @functools.cache
@@ -81,11 +83,11 @@ def _templates() -> jinja2.Environment:
 
 def page(report: Report, context: Context) -> dict[str, Any]:
     """Everything the template shows, each number already as a person reads it."""
-    counter = itertools.count(1)
-
-    def uid() -> str:
-        return f"plot{next(counter)}"
-
+    drawer = Drawer()
+    forests = _forests(report.claims, drawer)
+    seeds = _seed_sections(report, drawer)
+    counts = _counts_plots(report, drawer)
+    drawer.draw()
     files = evidence(report, context)
     policy = policy_of(report)
     return {
@@ -97,9 +99,10 @@ def page(report: Report, context: Context) -> dict[str, Any]:
         "badges": _badges(report),
         "verdicts": _verdict_counts(report.claims),
         "claims": [claim_row(c, metric_label(c, report.notebooks)) for c in report.claims],
-        "forests": list(_forests(report.claims, uid)),
-        "seeds": list(_seed_sections(report, uid)),
-        "counts": _counts_plots(report, uid),
+        "forests": _drawn(drawer, forests),
+        "seeds": [SeedSection(c, tuple(plots)) for c, asked in seeds
+                  if (plots := _drawn(drawer, asked))],
+        "counts": _drawn(drawer, counts),
         "counts_total": sum(r.role == "recorded" for r in report.circuits),
         "findings": _findings(report.findings),
         "environment": _environment(report.environment),
@@ -232,15 +235,63 @@ class Plot:
     svg: str
 
 
-def _forests(claims: Iterable[ClaimResult], uid: Uid) -> Iterator[Plot]:
+class Drawer:
+    """The page's plots, asked for in page order and drawn together: in worker processes
+    when there are several and cores to share (each plot is independent, about 0.1 s of
+    matplotlib), else here. Each request's ``uid`` keeps its SVG ids apart on the page."""
+
+    #: fewer plots than this are drawn here (a worker costs a fork and a pickle)
+    PARALLEL_FROM = 4
+
+    def __init__(self) -> None:
+        self._requests: list[tuple[Callable[..., str | None], tuple[Any, ...]]] = []
+        self._svgs: list[str | None] = []
+
+    def ask(self, draw: Callable[..., str | None], *args: Any) -> int:
+        self._requests.append((draw, (*args, f"plot{len(self._requests) + 1}")))
+        return len(self._requests) - 1
+
+    def draw(self) -> None:
+        workers = _plot_workers(len(self._requests), self.PARALLEL_FROM)
+        if workers < 2:
+            self._svgs = [_draw_one(request) for request in self._requests]
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            self._svgs = list(pool.map(_draw_one, self._requests))
+
+    def plot(self, caption: str, index: int) -> Plot | None:
+        svg = self._svgs[index]
+        return Plot(caption, svg) if svg is not None else None
+
+
+def _draw_one(request: tuple[Callable[..., str | None], tuple[Any, ...]]) -> str | None:
+    draw, args = request
+    return draw(*args)
+
+
+def _plot_workers(plots: int, parallel_from: int) -> int:
+    """Processes to draw ``plots`` plots: one per core (at most 4), or 1. Forked only while
+    this process runs no other thread (a thread holding a lock at the fork, e.g. a progress
+    display writing to the terminal, could leave that lock held forever in the child)."""
+    if plots < parallel_from or threading.active_count() > 1:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4, plots))
+
+
+def _forests(claims: Iterable[ClaimResult], drawer: Drawer) -> list[tuple[str, int]]:
     """One forest plot per claim kind, in the order the kinds first appear."""
     kinds: dict[str, list[ClaimResult]] = {}
     for c in claims:
         kinds.setdefault(c.kind, []).append(c)
-    for kind, group in kinds.items():
-        svg = forest_plot(group, uid())
-        if svg is not None:
-            yield Plot(f"{kind or 'other'} claims ({plural(len(group), 'claim')})", svg)
+    return [(f"{kind or 'other'} claims ({plural(len(group), 'claim')})",
+             drawer.ask(forest_plot, group)) for kind, group in kinds.items()]
 
 
 @dataclass(frozen=True)
@@ -249,30 +300,32 @@ class SeedSection:
     plots: tuple[Plot, ...]
 
 
-def _seed_sections(report: Report, uid: Uid) -> Iterator[SeedSection]:
+def _seed_sections(report: Report, drawer: Drawer
+                   ) -> list[tuple[ClaimResult, list[tuple[str, int]]]]:
     """Per claim with per-seed values or a fresh-seed check: its strip and seed-check plots."""
+    sections = []
     for c in report.claims:
-        plots: list[Plot] = []
+        asked: list[tuple[str, int]] = []
         values = seed_values(c, report.notebooks)
-        strip = strip_plot(c, values, uid()) if values is not None else None
-        if strip is not None:
-            plots.append(Plot("per-seed values", strip))
-        check = seed_check_plot(c, metric_label(c, report.notebooks), uid())
-        if check is not None:
-            plots.append(Plot("seed robustness (--fresh-seeds)", check))
-        if plots:
-            yield SeedSection(c, tuple(plots))
+        if values is not None:
+            asked.append(("per-seed values", drawer.ask(strip_plot, c, values)))
+        asked.append(("seed robustness (--fresh-seeds)",
+                      drawer.ask(seed_check_plot, c, metric_label(c, report.notebooks))))
+        sections.append((c, asked))
+    return sections
 
 
-def _counts_plots(report: Report, uid: Uid) -> list[Plot]:
-    plots: list[Plot] = []
-    for run in report.circuits:
-        if run.role != "recorded" or len(plots) >= MAX_COUNTS_PLOTS:
-            continue
-        svg = counts_plot(run, uid(), recorded=run.recorded)
-        if svg is not None:
-            plots.append(Plot(run.id, svg))
-    return plots
+def _counts_plots(report: Report, drawer: Drawer) -> list[tuple[str, int]]:
+    drawn = [run for run in report.circuits if run.role == "recorded" and has_counts(run)]
+    return [(run.id, drawer.ask(_counts_plot, run)) for run in drawn[:MAX_COUNTS_PLOTS]]
+
+
+def _counts_plot(run: CircuitRun, uid: str) -> str | None:
+    return counts_plot(run, uid, recorded=run.recorded)
+
+
+def _drawn(drawer: Drawer, asked: Iterable[tuple[str, int]]) -> list[Plot]:
+    return [p for caption, index in asked if (p := drawer.plot(caption, index)) is not None]
 
 
 # --- findings, environment, timings, evidence ----------------------------------------------

@@ -448,13 +448,18 @@ def seed_check_plot(claim: ClaimResult, metric: str, uid: str) -> str | None:
 # --- counts: recorded vs reproduced per circuit ---------------------------------------------
 
 
+def has_counts(run: CircuitRun) -> bool:
+    """Whether :func:`counts_plot` draws this run (it ran, and has shots)."""
+    return run.ok and sum(run.counts.values()) > 0
+
+
 def counts_plot(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None = None
                 ) -> str | None:
     """The most frequent outcomes of a circuit as shares of its shots: reproduced and (when
     given) recorded counts as paired bars, the ideal distribution as ticks."""
-    shots = sum(run.counts.values())
-    if not run.ok or shots <= 0:
+    if not has_counts(run):
         return None
+    shots = sum(run.counts.values())
     rec_shots = sum(recorded.values()) if recorded else 0
     series: list[tuple[Mark, Mapping[str, float]]] = [
         (_relabel(REPRODUCED, f"reproduced ({shots} shots)"),
