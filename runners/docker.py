@@ -28,7 +28,7 @@ from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner, available_cpus
 from runners.base_image import BASE_REPO, can_bootstrap, resolve_base
 from runners.confine import Watchdog
 from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
-from runners.envspec import AGENT_FILES, EnvSpec, spec_digest, spec_from_environment
+from runners.envspec import AGENT_FILES, BYTECODE, EnvSpec, spec_digest, spec_from_environment
 from runners.local import tail
 from runners.locks import named_lock
 from runners.sandbox import Sandbox, parse_size
@@ -221,7 +221,7 @@ class DockerRunner(Runner):
         self._wheel_files = [deposit_root / w for w in environment.wheels]
         base, reason = self.choose_base(spec.python_minor)
         base_id = self._base_image_id(base)
-        digest = spec_digest(spec, base_id, self.installer)
+        digest = spec_digest(spec, base_id, self.installer, BYTECODE)
         tag = f"{IMAGE_REPO}:{digest[:20]}"
         dockerfile = self.dockerfile(spec, base)
         self.record = BuildRecord(

@@ -44,7 +44,8 @@ def _install_step(installer: str, cert: str, requirements: str, wheels: str) -> 
     if installer == "uv":
         return (
             f'RUN {cert}uv venv --python "$(command -v python3)" {VENV} '
-            f"&& {cert}UV_NO_CACHE=1 uv pip install --python {VENV}/bin/python "
+            f"&& {cert}UV_NO_CACHE=1 uv pip install --compile-bytecode --python "
+            f"{VENV}/bin/python "
             f"-r {requirements}{wheels} && rm -rf /opt/qrepro/build"
         )
     if installer == "pip":

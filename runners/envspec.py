@@ -49,6 +49,11 @@ def agent_digest() -> str:
     return h.hexdigest()
 
 
+#: in every environment's digest: its packages are installed with their bytecode compiled
+#: (environments built before were not, and are built again)
+BYTECODE = "bytecode-compiled"
+
+
 def spec_digest(spec: EnvSpec, *extra: str) -> str:
     """sha256 over the spec, the agent and anything else the environment depends on."""
     payload = json.dumps(

@@ -228,3 +228,17 @@ def test_smoke_runs_one_seed_with_few_shots_and_decides_two_badges(
     assert (b.available, b.functional, b.reusable, b.reproduced) == (True, True, False, False)
     assert "--smoke" in b.reasons["reproduced"][0] and "--smoke" in b.reasons["reusable"][0]
     assert "Kick-the-tires" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_warm_imports_loads_what_it_is_given_and_leaves_failures_to_their_use() -> None:
+    import sys
+
+    from harness.pipeline import warm_imports
+    from reports import modules
+
+    sys.modules.pop("colorsys", None)
+    thread = warm_imports(("qrepro_no_such_module", "colorsys"))
+    thread.join(30)
+    assert not thread.is_alive() and "colorsys" in sys.modules
+    assert modules(["json"]) == ("reports.json_report",)
+    assert {"reports.html_report", "matplotlib.figure"} <= set(modules(["json", "html"]))

@@ -14,6 +14,9 @@ work, side by side in one run (benchmarks/perf/timing.py: interleaved, min/media
                    a time: what parallel circuits give)
   many             evaluate 1000 small circuits              vs  bare_aer.py
   many-250         the same deposit's first 250 circuits     (scale: time per circuit)
+  parallel-small   the 250 circuits, default (2 at a time)   vs  --jobs 1
+  parallel-large   four 20-qubit circuits, --jobs 2          vs  the default (one at a time,
+                                                                 Aer's own threads)
   notebook         evaluate qkernel-breast-cancer            vs  bare_papermill.py: the
                    (4 notebook executions)                       same executions, papermill
   docker-warm      evaluate ghz-noisy, --runner docker       vs  --runner local
@@ -176,6 +179,15 @@ def figures(runs: int, wide: bool) -> list[Figure]:
                lambda: evaluate(first_circuits(250), "many250"),
                lambda: bare(WORK / "deposits" / "many-250"), max(2, runs // 2),
                Target("per_circuit", 0.010, 250)),
+        Figure("parallel-small", "evaluate the 250 small circuits, circuits 2 at a time "
+               "(the default on 2 cores)", "the same, --jobs 1",
+               lambda: evaluate(WORK / "deposits" / "many-250", "par-small"),
+               lambda: evaluate(WORK / "deposits" / "many-250", "par-small1", "--jobs", "1"),
+               max(2, runs // 2)),
+        Figure("parallel-large", "evaluate four 20-qubit circuits, --jobs 2 (1 Aer thread "
+               "each)", "the default: one at a time, Aer's threads",
+               lambda: evaluate(deposit("large"), "par-large", "--jobs", "2"),
+               lambda: evaluate(deposit("large"), "par-large1"), max(2, runs // 2)),
         Figure("notebook", "evaluate qkernel-breast-cancer (4 notebook executions)",
                "papermill alone, same executions", lambda: evaluate(nb, "notebook"),
                lambda: Command((PY, str(ROOT / "benchmarks/perf/bare_papermill.py"), str(nb),
@@ -246,6 +258,20 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _merged(new: list[dict[str, Any]], order: list[str], machine: dict[str, Any]
+            ) -> list[dict[str, Any]]:
+    """``new`` figures in place of their earlier values in latest.json (same machine)."""
+    try:
+        earlier = json.loads((RESULTS / "latest.json").read_text())
+    except (OSError, ValueError):
+        return new
+    if earlier.get("machine") != machine:
+        return new
+    by_name = {f["name"]: f for f in earlier.get("figures", [])} | {f["name"]: f for f in new}
+    return sorted(by_name.values(), key=lambda f: order.index(f["name"])
+                  if f["name"] in order else len(order))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="Counted runs of each figure.")
@@ -256,17 +282,19 @@ def main() -> None:
     chosen = [f for f in figures(args.runs, args.wide)
               if (not args.only or f.name in args.only)
               and not (args.no_docker and f.name == "docker-warm")]
-    results = [measure(f) for f in chosen]
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    results = [{**measure(f), "date": now} for f in chosen]
     machine = {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(),
                "platform": platform.platform()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    doc = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-           "machine": machine, "figures": results}
+    if args.only:  # the figures not run keep their last values (each figure has its date)
+        results = _merged(results, [f.name for f in figures(args.runs, True)], machine)
+    doc = {"date": now, "machine": machine, "figures": results}
     (RESULTS / "latest.json").write_text(json.dumps(doc, indent=1) + "\n")
     md = (f"# make bench, {doc['date']}\n\n{machine['cpus']} cores, Python "
           f"{machine['python']}, {machine['platform']}. Wall times of whole processes, "
           "min / median / max over the runs; ratio and difference pair by pair (measured "
-          "over anchor).\n\n" + table(results))
+          "over anchor). Each figure's date is in latest.json.\n\n" + table(results))
     (RESULTS / "latest.md").write_text(md)
     print(md)
     print(f"results: {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'}")

@@ -13,6 +13,7 @@ import datetime as dt
 import importlib.util
 import io
 import json
+import os
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -254,3 +255,24 @@ def test_the_page_is_a_rendering_of_report_json(ghz: tuple[Report, Path, str]) -
     report, out, html = ghz
     again = Report.model_validate(json.loads((out / "report.json").read_text()))
     assert again == report and _html(again, out) == html
+
+
+def test_plots_drawn_in_workers_are_the_plots_drawn_here(
+    ghz: tuple[Report, Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page is the same whether its plots are drawn in forked workers or one by one."""
+    import reports.html_report as html_report
+
+    report, out, html = ghz
+    workers: list[int] = []
+    real = html_report._plot_workers
+    monkeypatch.setattr(html_report, "_plot_workers",
+                        lambda n, first: workers.append(real(n, first)) or workers[-1])
+    monkeypatch.setattr(html_report.Drawer, "PARALLEL_FROM", 2)
+    # pytest-xdist's worker runs an I/O thread: let the fork happen anyway (the workers only
+    # draw, and never touch what that thread holds)
+    monkeypatch.setattr(html_report.threading, "active_count", lambda: 1)
+    in_workers = _html(report, out)
+    monkeypatch.setattr(html_report.Drawer, "PARALLEL_FROM", 10**6)
+    assert workers[0] >= 2 or len(os.sched_getaffinity(0)) < 2
+    assert _html(report, out) == in_workers == html
