@@ -624,4 +624,10 @@ _register_commands()
 
 
 def main() -> None:
-    cli(prog_name="qrepro")
+    from harness.exiting import exit_now
+
+    try:
+        cli(prog_name="qrepro")
+    except SystemExit as exc:
+        exit_now(exc.code)
+    exit_now(0)

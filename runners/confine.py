@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from runners.agent.exits import ExitWatch
+
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 POLL_S = 0.25
@@ -243,18 +245,17 @@ def run_confined(
         preexec_fn=_preexec(limits),
     )
     watchdog = Watchdog(limits.wall_s, limits.disk, watch_dir)
+    exits = ExitWatch(proc)
     try:
         while True:
-            try:
-                status = proc.wait(timeout=POLL_S)
+            if (status := exits.wait(POLL_S)) is not None:
                 break
-            except subprocess.TimeoutExpired:
-                pass
             if watchdog.breached():
                 os.killpg(proc.pid, signal.SIGKILL)
                 status = proc.wait()
                 break
     finally:
+        exits.close()
         strays = kill_tree(proc.pid, before)
         if proc.poll() is None:
             proc.kill()

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from runners.agent.exits import ExitWatch
+
 PR_SET_PDEATHSIG = 1
 #: evaluations running now (stop_all ends them when the batch is interrupted)
 _LIVE: set[subprocess.Popen[bytes]] = set()
@@ -96,13 +98,14 @@ def run_task(task: Task) -> Result:
         with _LIVE_LOCK:
             _LIVE.add(proc)
         try:
-            proc.wait(timeout=task.budget_s)
-        except subprocess.TimeoutExpired:
-            _stop(proc)
-            return Result(task.submission, "error", task.out, time.monotonic() - start,
-                          error_kind="timeout",
-                          error_message=f"the evaluation ran past its budget of "
-                          f"{task.budget_s:g} s and was stopped")
+            with ExitWatch(proc) as exits:
+                ended = exits.wait(task.budget_s) is not None
+            if not ended:
+                _stop(proc)
+                return Result(task.submission, "error", task.out, time.monotonic() - start,
+                              error_kind="timeout",
+                              error_message=f"the evaluation ran past its budget of "
+                              f"{task.budget_s:g} s and was stopped")
         except BaseException:
             _stop(proc)
             raise

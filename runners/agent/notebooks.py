@@ -17,6 +17,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from exits import ExitWatch
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "nb_worker.py")
 
@@ -73,9 +75,9 @@ def run_worker(spec: dict[str, Any], timeout: float, scratch: str) -> dict[str, 
             start_new_session=True,
             pass_fds=(channel.fileno(),),
         )
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        with ExitWatch(proc) as exits:
+            ended = exits.wait(timeout) is not None
+        if not ended:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             return {

@@ -1,0 +1,62 @@
+"""The command line leaves without the interpreter's teardown, but with everything written:
+stdout flushed, atexit handlers run, the status kept; with another thread alive it exits
+the ordinary way (which waits for that thread)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from harness.exiting import exit_status
+
+
+def _run(body: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(body)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_exit_now_flushes_output_and_runs_atexit_handlers() -> None:
+    done = _run("""
+        import atexit, sys
+        from harness.exiting import exit_now
+        atexit.register(lambda: print("atexit ran"))
+        sys.stdout.write("written, not yet flushed; ")
+        exit_now(3)
+        print("never")
+    """)
+    assert done.returncode == 3
+    assert done.stdout == "written, not yet flushed; atexit ran\n"
+
+
+def test_exit_now_waits_for_a_live_thread_by_exiting_the_ordinary_way() -> None:
+    done = _run("""
+        import threading, time
+        from harness.exiting import exit_now
+        def late():
+            time.sleep(0.3)
+            print("thread finished", flush=True)
+        threading.Thread(target=late).start()
+        exit_now(4)
+    """)
+    assert done.returncode == 4
+    assert done.stdout == "thread finished\n"
+
+
+@pytest.mark.parametrize(("code", "status", "stderr"),
+                         [(None, 0, ""), (0, 0, ""), (2, 2, ""), ("bad input", 1, "bad input\n")])
+def test_exit_status_is_what_sys_exit_gives(code: object, status: int, stderr: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert exit_status(code) == status
+    assert capsys.readouterr().err == stderr
+
+
+def test_the_command_line_keeps_its_exit_codes() -> None:
+    usage = subprocess.run([sys.executable, "-m", "harness", "no-such-command"],
+                           capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "No such command" in usage.stderr
+    helped = subprocess.run([sys.executable, "-m", "harness", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert helped.returncode == 0 and helped.stdout.startswith("Usage: qrepro")
