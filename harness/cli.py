@@ -386,9 +386,9 @@ def evaluate_cmd(
 ) -> None:
     """Validate DEPOSIT, replay it, compare claims and write the reports (report.json,
     report.md, report.html, report.junit.xml, badge SVGs, ro-crate-metadata.json)."""
+    from harness.console.progress import PhaseReporter
     from harness.pipeline import Options, evaluate
     from harness.policies import load_policy
-    from harness.progress import PhaseReporter
     from runners.registry import get_runner
 
     phases = PhaseReporter(progress)
@@ -624,7 +624,7 @@ _register_commands()
 
 
 def main() -> None:
-    from harness.exiting import exit_now
+    from harness.console.exiting import exit_now
 
     try:
         cli(prog_name="qrepro")

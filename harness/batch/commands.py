@@ -83,8 +83,8 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
         from harness.cli import terminate_as_interrupt
+        from harness.console.progress import Reporter
         from harness.policies import load_policy
-        from harness.progress import Reporter
         from reports.summary import write_summary
 
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import progress
+from harness.console import progress
 from harness.models import CircuitJob, CircuitRun, JobSpec
 from runners.base import LOG_FILE, AgentCall, last_progress
 from runners.fake import FakeRunner

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from harness.exiting import exit_status
+from harness.console.exiting import exit_status
 
 
 def _run(body: str) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,7 @@ def _run(body: str) -> subprocess.CompletedProcess[str]:
 def test_exit_now_flushes_output_and_runs_atexit_handlers() -> None:
     done = _run("""
         import atexit, sys
-        from harness.exiting import exit_now
+        from harness.console.exiting import exit_now
         atexit.register(lambda: print("atexit ran"))
         sys.stdout.write("written, not yet flushed; ")
         exit_now(3)
@@ -34,7 +34,7 @@ def test_exit_now_flushes_output_and_runs_atexit_handlers() -> None:
 def test_exit_now_waits_for_a_live_thread_by_exiting_the_ordinary_way() -> None:
     done = _run("""
         import threading, time
-        from harness.exiting import exit_now
+        from harness.console.exiting import exit_now
         def late():
             time.sleep(0.3)
             print("thread finished", flush=True)
