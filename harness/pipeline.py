@@ -335,11 +335,15 @@ def _execute(
         listener = options.on_phase
         if listener is not None:  # the agent's "circuits 3/20" as it goes
             runner.on_progress = lambda what: listener("execute", what)
-        warming = warm_imports((*COMPARE_MODULES, *report_modules(options.formats)))
+        agent_started = threading.Event()
+        runner.on_started = agent_started.set
+        warming = warm_imports((*COMPARE_MODULES, *report_modules(options.formats)),
+                               after=agent_started)
         try:
             execution = runner.execute(job, deposit.root, workdir)
         finally:
-            runner.on_progress = None
+            runner.on_progress = runner.on_started = None
+            agent_started.set()
             warming.join()  # no import races the warm-up's: import locks are per module
     env = execution.environment
     how = (f"circuits simulated {env.circuit_jobs} at a time, "
@@ -355,11 +359,21 @@ COMPARE_MODULES = ("harness.stats.compare", "harness.stats.chisquare", "harness.
                    "harness.stats.seed_robustness")
 
 
-def warm_imports(names: tuple[str, ...]) -> threading.Thread:
+#: longest wait for the agent's start before the warm-up imports begin anyway
+AGENT_START_WAIT_S = 2.0
+
+
+def warm_imports(names: tuple[str, ...], after: threading.Event | None = None
+                 ) -> threading.Thread:
     """Import ``names`` in a thread while the agent runs, so that the harness's own start-up
     cost (statistics, plotting: seconds) overlaps the agent's (Python, qiskit) instead of
-    following it. A module that fails here fails again, with its error, where it is used."""
+    following it. With ``after``, the imports wait for it (the agent has started: importing
+    while the runner stages the deposit and starts the agent delayed the start by 50-80 ms,
+    the two threads taking turns at the GIL), at most AGENT_START_WAIT_S. A module that
+    fails here fails again, with its error, where it is used."""
     def load() -> None:
+        if after is not None:
+            after.wait(AGENT_START_WAIT_S)
         for name in names:
             try:
                 importlib.import_module(name)

@@ -65,6 +65,15 @@ class Runner(ABC):
     remarks: tuple[str, ...] = ()
     #: told the agent's progress while it runs ("circuits 3/20"); never in a report
     on_progress: Callable[[str], None] | None = None
+    #: called once the agent's process has started (each backend calls :meth:`started`):
+    #: the harness then loads what it needs afterwards, on the cores the agent's start-up
+    #: leaves idle, instead of slowing the agent's launch
+    on_started: Callable[[], None] | None = None
+
+    def started(self) -> None:
+        """The agent is running: tell ``on_started``."""
+        if self.on_started is not None:
+            self.on_started()
 
     def prepare(  # noqa: B027
         self, environment: Environment, deposit_root: Path, workdir: Path

@@ -23,7 +23,7 @@ import resource
 import signal
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -229,8 +229,10 @@ def run_confined(
     limits: ProcessLimits,
     watch_dir: Path | None = None,
     pass_fds: tuple[int, ...] = (),
+    on_start: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Run ``argv`` under ``limits``; whatever it started is dead when this returns."""
+    """Run ``argv`` under ``limits``; whatever it started is dead when this returns.
+    ``on_start`` is called once the process runs."""
     make_subreaper()
     before = set(descendants(os.getpid()))
     proc = subprocess.Popen(
@@ -247,6 +249,8 @@ def run_confined(
     watchdog = Watchdog(limits.wall_s, limits.disk, watch_dir)
     exits = ExitWatch(proc)
     try:
+        if on_start is not None:
+            on_start()
         while True:
             if (status := exits.wait(POLL_S)) is not None:
                 break

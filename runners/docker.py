@@ -343,6 +343,7 @@ class DockerRunner(Runner):
             raise RunnerUnavailable(f"cannot start the container: {exc}") from exc
         self._running = container
         try:
+            self.started()
             return self._wait(container, workdir)
         finally:
             self._running = None

@@ -37,6 +37,7 @@ class FakeRunner(Runner):
         self.notebook_jobs: list[NotebookJob] = []
 
     def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
+        self.started()
         raw = json.loads((workdir / JOB_FILE).read_text(encoding="utf-8"))
         spec = JobSpec.model_validate({k: raw[k] for k in ("device", "circuits", "notebooks")})
         self.jobs.extend(spec.circuits)

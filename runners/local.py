@@ -229,7 +229,7 @@ class LocalRunner(Runner):
             with log.open("xb") as fh:
                 outcome = run_confined(
                     argv, cwd=workdir, env=env, log=fh, limits=self.limits, watch_dir=workdir,
-                    pass_fds=(*pass_fds, channel.fileno()),
+                    pass_fds=(*pass_fds, channel.fileno()), on_start=self.started,
                 )
         except FileNotFoundError as exc:
             raise RunnerUnavailable(f"cannot start {argv[0]}: not found") from exc

@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import DepositError
 from harness.intake.archive import snapshot
-from harness.models import CircuitJob, CircuitRun, NotebookJob, NotebookRun
+from harness.models import CircuitJob, CircuitRun, JobSpec, NotebookJob, NotebookRun
 from harness.pipeline import Options, check, evaluate
 from runners.fake import FakeRunner
 from tests.conftest import BASE_FILES, COUNTS, base_manifest
@@ -242,3 +242,31 @@ def test_warm_imports_loads_what_it_is_given_and_leaves_failures_to_their_use() 
     assert not thread.is_alive() and "colorsys" in sys.modules
     assert modules(["json"]) == ("reports.json_report",)
     assert {"reports.html_report", "matplotlib.figure"} <= set(modules(["json", "html"]))
+
+
+def test_warm_imports_wait_for_the_agent_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import threading
+
+    from harness import pipeline
+    from harness.pipeline import warm_imports
+
+    monkeypatch.setattr(pipeline, "AGENT_START_WAIT_S", 120.0)
+
+    sys.modules.pop("pickletools", None)
+    started = threading.Event()
+    thread = warm_imports(("pickletools",), after=started)
+    thread.join(0.2)
+    assert thread.is_alive() and "pickletools" not in sys.modules
+    started.set()
+    thread.join(30)
+    assert not thread.is_alive() and "pickletools" in sys.modules
+
+
+def test_a_runner_says_when_its_agent_started(tmp_path: Path) -> None:
+    """The pipeline hands the runner a callback and takes it back after the run."""
+    told: list[str] = []
+    runner = FakeRunner(lambda job: CircuitRun(id=job.id, role=job.role, ok=True, counts={"0": 1}))
+    runner.on_started = lambda: told.append("started")
+    runner.execute(JobSpec(device="CPU", circuits=[], notebooks=[]), tmp_path, tmp_path / "w")
+    assert told == ["started"]

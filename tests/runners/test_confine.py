@@ -71,3 +71,23 @@ def test_limits_describe_what_held() -> None:
     assert facts["wall_clock_s"] == 5 and facts["cpu_time_s"] >= 5
     if os.geteuid() == 0:
         assert facts["processes"] is None and facts["notes"]
+
+
+def test_on_start_is_told_once_while_the_process_runs(tmp_path: Path) -> None:
+    """The harness begins its own imports when told the agent runs: told once, with the
+    process alive (it waits for the file the callback writes, then exits 0)."""
+    flag = tmp_path / "told"
+    told: list[bool] = []
+
+    def on_start() -> None:
+        told.append(True)
+        flag.write_text("go")
+
+    code = ("import pathlib, sys, time\nflag = pathlib.Path(sys.argv[1])\n"
+            "for _ in range(600):\n    if flag.exists(): sys.exit(0)\n    time.sleep(0.05)\n"
+            "sys.exit(9)")
+    with (tmp_path / "log").open("wb") as log:
+        outcome = run_confined([sys.executable, "-c", code, str(flag)], cwd=tmp_path,
+                               env={"PATH": "/usr/bin:/bin"}, log=log,
+                               limits=ProcessLimits(wall_s=60), on_start=on_start)
+    assert outcome.status == 0 and told == [True]
