@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -35,8 +35,8 @@ from reports.plots import (
     strip_plot,
 )
 from reports.svg_badges import badge_file, badge_state, badge_svg, policy_of
+from reports.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEVERITIES = ("error", "warning", "info")
 #: counts plots drawn (a quantum-volume deposit has a hundred circuits; report.json has all)
 MAX_COUNTS_PLOTS = 12
@@ -60,7 +60,7 @@ def _matplotlib_in_qrepro_cache() -> None:
     an evaluation writes nothing outside --out but qrepro's own cache. Set when this module
     is imported, before matplotlib is (the pipeline imports both ahead of time)."""
     if "MPLCONFIGDIR" not in os.environ:
-        from runners.locks import cache_root
+        from harness.cache import cache_root
 
         os.environ["MPLCONFIGDIR"] = str(cache_root() / "matplotlib")
 
@@ -68,40 +68,9 @@ def _matplotlib_in_qrepro_cache() -> None:
 _matplotlib_in_qrepro_cache()
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """The templates compiled once per qrepro cache (60 ms a report otherwise); a cache that
-    cannot be written is no cache, not an error."""
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def _template_cache() -> jinja2.BytecodeCache | None:
-    from runners.locks import cache_root
-
-    directory = cache_root() / "jinja"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _TemplateCache(str(directory))
-
-
 @functools.cache
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        bytecode_cache=_template_cache(),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = readable
-    return env
+    return environment({"num": readable})
 
 
 def page(report: Report, context: Context) -> dict[str, Any]:

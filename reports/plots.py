@@ -11,7 +11,6 @@ so the plots read the same for colour-blind readers and on a grey printout.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import html
 import io
 import math
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.models import CircuitRun, ClaimResult, Comparison, NotebookRun
 from harness.notebook_runs import fresh_runs, seed_runs
+from reports.text_metrics import font_metrics
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -728,7 +728,7 @@ def _extent(text: str, prop: FontProperties) -> tuple[float, float, float]:
     out as matplotlib.text.Text does."""
     from matplotlib.font_manager import fontManager
 
-    font = _font_metrics(fontManager.findfont(prop))
+    font = font_metrics(fontManager.findfont(prop))
     size = prop.get_size_in_points()
     lines = text.split("\n")
     gap = font.gap / 2 if len(lines) > 1 else 0.0
@@ -739,57 +739,6 @@ def _extent(text: str, prop: FontProperties) -> tuple[float, float, float]:
         descent = max([font.descent, *(g[2] for g in glyphs)]) + gap
         height += max([font.ascent, *(g[1] for g in glyphs)]) + gap + descent
     return width * size, height * size, descent * size
-
-
-@dataclass
-class _FontMetrics:
-    """One font's metrics at 1 pt: line ascent, descent and gap as matplotlib lays out
-    text, and per character its advance, ascent and descent (loaded on first use)."""
-
-    path: str
-    ascent: float = 0.0
-    descent: float = 0.0
-    gap: float = 0.0
-    glyphs: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-
-    #: the size glyphs are loaded at (FreeType's metrics are in 1/64 of a pixel)
-    LOAD = 100.0
-
-    def glyph(self, char: str) -> tuple[float, float, float]:
-        found = self.glyphs.get(char)
-        if found is None:
-            from matplotlib.font_manager import get_font
-            from matplotlib.ft2font import LoadFlags
-
-            font = get_font(self.path)
-            if font.get_char_index(ord(char)) == 0:  # drawn in a fallback font: allow 1 em
-                found = (1.0, self.ascent, self.descent)
-            else:
-                font.set_size(self.LOAD, 72)
-                g = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
-                found = (g.linearHoriAdvance / 65536 / self.LOAD, g.horiBearingY / 64 / self.LOAD,
-                         (g.height - g.horiBearingY) / 64 / self.LOAD)
-            self.glyphs[char] = found
-        return found
-
-
-@functools.cache
-def _font_metrics(path: str) -> _FontMetrics:
-    """The font's line metrics as matplotlib.text.Text takes them: from its OS/2 table, else
-    its hhea table (in em)."""
-    from matplotlib.font_manager import get_font
-
-    font = get_font(path)
-    head, os2, hhea = (font.get_sfnt_table("head"), font.get_sfnt_table("OS/2"),
-                       font.get_sfnt_table("hhea"))
-    em = float(head["unitsPerEm"]) if head else 1.0
-    if os2:
-        return _FontMetrics(path, os2["sTypoAscender"] / em, -os2["sTypoDescender"] / em,
-                            os2["sTypoLineGap"] / em)
-    if hhea:
-        return _FontMetrics(path, hhea["ascent"] / em, -hhea["descent"] / em,
-                            hhea["lineGap"] / em)
-    return _FontMetrics(path, 0.95, 0.25, 0.0)
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

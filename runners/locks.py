@@ -16,14 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-CACHE_ENV = "QREPRO_CACHE"
-
-
-def cache_root() -> Path:
-    """``$QREPRO_CACHE``, else ``~/.cache/qrepro``."""
-    root = os.environ.get(CACHE_ENV)
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "qrepro"
-
 
 @contextmanager
 def named_lock(name: str) -> Iterator[None]:

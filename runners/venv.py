@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.cache import cache_root
 from harness.errors import BuildError, RunnerUnavailable
 from harness.intake.manifest import MANIFEST_NAME, Environment
 from harness.models import Finding, finding
@@ -38,7 +39,6 @@ from runners.confine import ProcessLimits
 from runners.dockerfile import requirements_text
 from runners.envspec import BYTECODE, EnvSpec, spec_digest, spec_from_environment
 from runners.local import LocalRunner, tail
-from runners.locks import cache_root
 
 MARKER = "qrepro-venv.json"
 REQUIREMENTS = "qrepro-requirements.txt"

@@ -1,0 +1,48 @@
+"""The Jinja2 environment of the reports drawn from templates (report.html, the SVG badges):
+templates under reports/templates/, autoescaped (HTML and SVG alike), strict about undefined
+names, and compiled once per qrepro cache (60 ms a report otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """A cache that cannot be written is no cache, not an error."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    from harness.cache import cache_root
+
+    directory = cache_root() / "jinja"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _TemplateCache(str(directory))
+
+
+def environment(filters: Mapping[str, Callable[..., Any]] | None = None) -> jinja2.Environment:
+    """A new environment over reports/templates/ with ``filters`` added."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=_template_cache(),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(filters or {})
+    return env
