@@ -16,8 +16,8 @@ from harness.batch.ledger import Ledger, Row, everyone_gone
 from harness.batch.submissions import Submission
 from harness.batch.worker import (
     Result,
+    RunningWatch,
     Task,
-    has_started_running,
     log_path,
     run_task,
     stop_all,
@@ -160,8 +160,8 @@ def run_batch(subs: Sequence[Submission], options: BatchOptions, ledger: Ledger,
     attempts.mkdir()
     todo, answer = plan(ledger, subs, options)
     pending: dict[Future[Result], tuple[Submission, int]] = {}
-    #: attempts still building, with their output folders (the log tells when they run)
-    building: dict[int, str] = {}
+    #: attempts still building, with their logs (which tell when they run)
+    building: dict[int, RunningWatch] = {}
     queue = list(todo)
     try:
         while queue or pending:
@@ -172,10 +172,10 @@ def run_batch(subs: Sequence[Submission], options: BatchOptions, ledger: Ledger,
                             (*options.evaluate_args, *_submission_args(s)),
                             s.options.get("budget", options.budget_s))
                 pending[executor.submit(task)] = (s, eval_id)
-                building[eval_id] = task.out
+                building[eval_id] = RunningWatch(task.out)
             finished, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-            for eval_id, out in list(building.items()):
-                if has_started_running(out):  # the evaluation left its build phase
+            for eval_id, watch in list(building.items()):
+                if watch.started():  # the evaluation left its build phase
                     ledger.mark(eval_id, "running")
                     del building[eval_id]
             for future in finished:

@@ -75,14 +75,33 @@ def log_path(out: str | Path) -> Path:
     return out.parent / f"{out.name}.{LOG_NAME}"
 
 
-def has_started_running(out: str | Path) -> bool:
-    """Whether the evaluation writing into ``out`` has left its build phase (its plain
-    progress log shows the execute phase, or a later one)."""
-    try:
-        text = log_path(out).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+class RunningWatch:
+    """Whether the evaluation writing into ``out`` has left its build phase: its plain
+    progress log shows the execute phase, or a later one. Each look reads only what the log
+    gained since the last (a build can log a great deal, and the batch looks every second)."""
+
+    PHASES = ("] execute", "] compare")
+    #: kept from the last read, so that a phase mark split across two reads is still found
+    KEEP = 32
+
+    def __init__(self, out: str | Path) -> None:
+        self.path = log_path(out)
+        self.offset = 0
+        self.tail = ""
+
+    def started(self) -> bool:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                new = fh.read()
+        except OSError:
+            return False
+        self.offset += len(new)
+        text = self.tail + new.decode("utf-8", errors="replace")
+        if any(phase in text for phase in self.PHASES):
+            return True
+        self.tail = text[-self.KEEP:]
         return False
-    return any(f"] {phase}" in text for phase in ("execute", "compare"))
 
 
 def run_task(task: Task) -> Result:
