@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,7 +47,6 @@ class Result:
     deposit_sha256: str | None = None
     error_kind: str | None = None
     error_message: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 #: resolved here, not in the forked child (dlopen after fork with threads can deadlock)
