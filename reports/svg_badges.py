@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from harness.models import PolicyResult, Report, VenueBadge
 from reports import Context
+
+if TYPE_CHECKING:  # the Markdown, JUnit and RO-Crate writers import this module, not Jinja2
+    import jinja2
 
 #: right-hand colours for what is not awarded (grey: readable in print and by everyone)
 DENIED_COLOR = "#6e6e6e"

@@ -1,13 +1,13 @@
 """Leaving the process: what a command wrote is flushed and what runs at exit runs, but the
 interpreter's teardown is skipped.
 
-Python's teardown frees every loaded module and object one by one; after an evaluation
-(numpy, scipy, matplotlib, pydantic, qiskit-free but still thousands of modules' objects)
-that took 0.3 s of a 5 s run on 2 cores, for nothing the operating system would not do at
-once. :func:`exit_now` runs the ``atexit`` handlers (temporary files, logging,
-multiprocessing's children), flushes stdout and stderr, and ends the process with
-``os._exit``. It does so only when the main thread is the last one: another thread may
-still have work to finish, and then the ordinary exit (which joins it) is taken.
+Python's teardown frees every loaded module and object one by one. After an evaluation,
+which loads numpy, scipy, matplotlib and pydantic, that took 0.3 s of a 5 s run on 2 cores,
+for work the operating system does at once when the process ends. :func:`exit_now` runs
+the ``atexit`` handlers (temporary files, logging, multiprocessing's children), flushes
+stdout and stderr, and ends the process with ``os._exit``. It does so only when the main
+thread is the last one: another thread may still have work to finish, and then the ordinary
+exit (which joins it) is taken.
 """
 
 from __future__ import annotations
