@@ -60,7 +60,7 @@ def _matplotlib_in_qrepro_cache() -> None:
     an evaluation writes nothing outside --out but qrepro's own cache. Set when this module
     is imported, before matplotlib is (the pipeline imports both ahead of time)."""
     if "MPLCONFIGDIR" not in os.environ:
-        from harness.cache import cache_root
+        from harness import cache_root
 
         os.environ["MPLCONFIGDIR"] = str(cache_root() / "matplotlib")
 

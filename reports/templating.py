@@ -24,7 +24,7 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
 
 
 def _template_cache() -> jinja2.BytecodeCache | None:
-    from harness.cache import cache_root
+    from harness import cache_root
 
     directory = cache_root() / "jinja"
     try:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.cache import cache_root
+from harness import cache_root
 from harness.errors import BuildError, RunnerUnavailable
 from harness.intake.manifest import MANIFEST_NAME, Environment
 from harness.models import Finding, finding
