@@ -10,13 +10,10 @@ from pathlib import Path
 
 
 def bundled_font(name: str = "DejaVuSans.ttf") -> str:
-    """The path of a font matplotlib ships (found without importing matplotlib)."""
-    import importlib.util
+    """The path of a font matplotlib ships."""
+    from matplotlib import get_data_path
 
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("matplotlib")
-    return str(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name)
+    return str(Path(get_data_path()) / "fonts" / "ttf" / name)
 
 
 def text_width(text: str, size: float, path: str | None = None) -> float:
