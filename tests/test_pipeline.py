@@ -263,10 +263,15 @@ def test_warm_imports_wait_for_the_agent_to_start(monkeypatch: pytest.MonkeyPatc
     assert not thread.is_alive() and "pickletools" in sys.modules
 
 
-def test_a_runner_says_when_its_agent_started(tmp_path: Path) -> None:
-    """The pipeline hands the runner a callback and takes it back after the run."""
+def test_a_runner_says_when_its_agent_started(make_deposit: Callable[..., Path],
+                                             tmp_path: Path) -> None:
+    """A runner tells on_started when its agent starts; the pipeline hands the runner its
+    callback for the run and takes it back afterwards."""
     told: list[str] = []
-    runner = FakeRunner(lambda job: CircuitRun(id=job.id, role=job.role, ok=True, counts={"0": 1}))
+    runner = FakeRunner(replay_exactly)
     runner.on_started = lambda: told.append("started")
     runner.execute(JobSpec(device="CPU", circuits=[], notebooks=[]), tmp_path, tmp_path / "w")
     assert told == ["started"]
+    report = evaluate(make_deposit(), tmp_path / "out", runner, OPTIONS)
+    assert report.status == "complete" and told == ["started"]
+    assert runner.on_started is None
