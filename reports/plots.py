@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.models import CircuitRun, ClaimResult, Comparison, NotebookRun
+from harness.models import ClaimResult, Comparison, NotebookRun
 from harness.notebook_runs import fresh_runs, seed_runs
 from reports.text_metrics import font_metrics
 
@@ -63,6 +63,7 @@ VERDICT_MARKS: dict[str, Mark] = {
 DEPOSITED = Mark("deposited", OKABE_ITO["orange"], "D")
 RERUN = Mark("rerun", OKABE_ITO["blue"], "o", filled=False)
 FRESH = Mark("fresh seeds", OKABE_ITO["purple"], "^")
+#: the counts plots' series (drawn by reports/counts_chart.py)
 IDEAL = Mark("ideal (noise-free)", OKABE_ITO["black"], "_")
 REPRODUCED = Mark("reproduced", OKABE_ITO["blue"], "s")
 RECORDED = Mark("recorded", OKABE_ITO["orange"], "s", hatch="////")
@@ -80,8 +81,6 @@ STYLE: dict[RcKeyType, Any] = {
     "hatch.color": "#404040",
 }
 WIDTH_IN = 7.5
-#: outcomes shown per circuit (the most frequent)
-TOP_OUTCOMES = 8
 #: longest row label drawn (the table beside the plot has the whole text)
 LABEL_CHARS = 42
 
@@ -443,64 +442,6 @@ def seed_check_plot(claim: ClaimResult, metric: str, uid: str) -> str | None:
                        f"fresh seeds ({k.outcome or ('flagged' if k.flagged else 'not flagged')})")
         _layout(fig, ax, title, ax.get_legend_handles_labels()[0])
         return to_svg(fig, uid, f"{claim.id}: seed robustness, deposited vs fresh seeds")
-
-
-# --- counts: recorded vs reproduced per circuit ---------------------------------------------
-
-
-def has_counts(run: CircuitRun) -> bool:
-    """Whether :func:`counts_plot` draws this run (it ran, and has shots)."""
-    return run.ok and sum(run.counts.values()) > 0
-
-
-def counts_plot(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None = None
-                ) -> str | None:
-    """The most frequent outcomes of a circuit as shares of its shots: reproduced and (when
-    given) recorded counts as paired bars, the ideal distribution as ticks."""
-    if not has_counts(run):
-        return None
-    shots = sum(run.counts.values())
-    rec_shots = sum(recorded.values()) if recorded else 0
-    series: list[tuple[Mark, Mapping[str, float]]] = [
-        (_relabel(REPRODUCED, f"reproduced ({shots} shots)"),
-         {k: v / shots for k, v in run.counts.items()})]
-    if recorded and rec_shots > 0:
-        series.insert(0, (_relabel(RECORDED, f"recorded ({rec_shots} shots)"),
-                          {k: v / rec_shots for k, v in recorded.items()}))
-    ideal = dict(run.ideal or {})
-    top = _top_outcomes([s for _, s in series] + [ideal])
-    with _axes(WIDTH_IN / 2, 2.1) as (fig, ax):
-        _paired_bars(ax, series, top)
-        if ideal:
-            ax.plot(range(len(top)), [ideal.get(k, 0.0) for k in top], linestyle="none",
-                    marker=IDEAL.marker, markersize=16, markeredgewidth=2, color=IDEAL.color,
-                    label=IDEAL.label)
-        ax.set_xticks(range(len(top)), top, rotation=90 if len(top[0]) > 4 else 0,
-                      fontfamily="monospace", fontsize=7)
-        ax.set_ylabel("share of shots")
-        outcomes = len(set(run.counts) | set(recorded or {}))
-        title = _title(ax, f"{_short(run.id, 28)}: top {len(top)} of {outcomes} outcomes",
-                       fontsize=9)
-        _layout(fig, ax, title, ax.get_legend_handles_labels()[0], columns=2)
-        return to_svg(fig, uid, f"{run.id}: counts of the most frequent outcomes")
-
-
-def _top_outcomes(distributions: Sequence[Mapping[str, float]]) -> list[str]:
-    share: dict[str, float] = {}
-    for dist in distributions:
-        for key, p in dist.items():
-            share[key] = max(share.get(key, 0.0), p)
-    return sorted(share, key=lambda k: (-share[k], k))[:TOP_OUTCOMES]
-
-
-def _paired_bars(ax: Axes, series: Sequence[tuple[Mark, Mapping[str, float]]],
-                 top: Sequence[str]) -> None:
-    width = 0.8 / len(series)
-    for i, (mark, dist) in enumerate(series):
-        xs = [j - 0.4 + width * (i + 0.5) for j in range(len(top))]
-        ax.bar(xs, [dist.get(k, 0.0) for k in top], width=width, color=mark.color,
-               hatch=mark.hatch or None, edgecolor=OKABE_ITO["black"], linewidth=0.5,
-               label=mark.label)
 
 
 # --- shared drawing and SVG output ----------------------------------------------------------

@@ -1,6 +1,7 @@
 """Text sizes without drawing: a font's line metrics and each character's advance, read
-with FreeType through matplotlib, as matplotlib.text.Text lays text out. The plots use them to
-set their margins before drawing; the SVG badges to size their two halves."""
+with FreeType through matplotlib, as matplotlib.text.Text lays text out, and the line box a
+browser gives the font. The plots use them to set their margins before drawing, the counts
+charts to lay themselves out, the SVG badges to size their two halves."""
 
 from __future__ import annotations
 
@@ -52,6 +53,21 @@ class FontMetrics:
                          (g.height - g.horiBearingY) / 64 / self.LOAD)
             self.glyphs[char] = found
         return found
+
+
+@functools.cache
+def browser_line(path: str) -> tuple[float, float]:
+    """The font's ascent and descent (in em) as a browser's text box has them: from its
+    hhea table (taller than the OS/2 line matplotlib lays text out with)."""
+    from matplotlib.font_manager import get_font
+
+    font = get_font(path)
+    head, hhea = font.get_sfnt_table("head"), font.get_sfnt_table("hhea")
+    if not (head and hhea):
+        metrics = font_metrics(path)
+        return metrics.ascent, metrics.descent
+    em = float(head["unitsPerEm"])
+    return hhea["ascent"] / em, -hhea["descent"] / em
 
 
 @functools.cache

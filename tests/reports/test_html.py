@@ -10,7 +10,6 @@ The browser test opens the page in headless Chromium: without one it skips, in C
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import json
 import os
@@ -18,19 +17,18 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import pytest
 
-from benchmarks.screenshot_report import chromium_path, open_page
+from benchmarks.screenshot_report import open_page
 from harness.models import CircuitJob, CircuitRun, NotebookJob, NotebookRun, Report
 from harness.pipeline import Options, evaluate
 from reports import write_reports
 from reports.plots import readable, readable_difference
 from runners.fake import FakeRunner
 from runners.registry import get_runner
-from tests.conftest import BASE_FILES, COUNTS, DEPOSITS, base_manifest, build_deposit, unavailable
+from tests.conftest import BASE_FILES, COUNTS, DEPOSITS, base_manifest, build_deposit
 
 OPTIONS = Options(today=dt.date(2026, 11, 22), formats=("json", "md", "badges"))
 HOSTILE = '<script>alert("x")</script>'
@@ -215,19 +213,6 @@ def test_numbers_read_as_a_person_reads_them() -> None:
 
 
 # --- in a browser ---------------------------------------------------------------------------
-
-
-def _browser_unavailable(why: str) -> NoReturn:
-    unavailable("browser", why)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> None:
-    """Skip (locally) or fail (CI=true) without playwright and a Chromium."""
-    if importlib.util.find_spec("playwright") is None:
-        _browser_unavailable("playwright is not installed (pip install -e .[dev])")
-    if chromium_path() is None:
-        _browser_unavailable("no Chromium (apt-get install chromium, or set QREPRO_CHROMIUM)")
 
 
 def test_page_renders_in_headless_chromium(chromium: None, ghz: tuple[Report, Path, str]
