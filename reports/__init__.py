@@ -57,7 +57,8 @@ WRITERS: dict[str, Writer] = {
                     "matplotlib.ticker", "matplotlib.lines")),
     "junit": Writer(("report.junit.xml",), "reports.junit_report:render"),
     # last: it describes the files written before it
-    "rocrate": Writer(("ro-crate-metadata.json",), "reports.rocrate_report:render"),
+    "rocrate": Writer(("ro-crate-metadata.json",), "reports.rocrate_report:render",
+                      ("rocrate.rocrate", "rocrate.model")),
 }
 #: what ``qrepro evaluate`` writes unless --format says otherwise
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "md", "badges", "html", "junit", "rocrate")

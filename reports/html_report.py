@@ -26,6 +26,7 @@ from reports.counts_chart import counts_svg, has_counts
 from reports.markdown_report import verdict_label
 from reports.plots import (
     forest_plot,
+    forest_rows,
     metric_label,
     readable,
     readable_difference,
@@ -281,7 +282,8 @@ def _forests(claims: Iterable[ClaimResult], drawer: Drawer) -> list[tuple[str, i
     for c in claims:
         kinds.setdefault(c.kind, []).append(c)
     return [(f"{kind or 'other'} claims ({plural(len(group), 'claim')})",
-             drawer.ask(forest_plot, group)) for kind, group in kinds.items()]
+             drawer.ask(forest_plot, group)) for kind, group in kinds.items()
+            if any(forest_rows(c) for c in group)]  # else no plot: not worth a worker's time
 
 
 @dataclass(frozen=True)
@@ -299,8 +301,9 @@ def _seed_sections(report: Report, drawer: Drawer
         values = seed_values(c, report.notebooks)
         if values is not None:
             asked.append(("per-seed values", drawer.ask(strip_plot, c, values)))
-        asked.append(("seed robustness (--fresh-seeds)",
-                      drawer.ask(seed_check_plot, c, metric_label(c, report.notebooks))))
+        if c.seed_check is not None:
+            asked.append(("seed robustness (--fresh-seeds)",
+                          drawer.ask(seed_check_plot, c, metric_label(c, report.notebooks))))
         sections.append((c, asked))
     return sections
 

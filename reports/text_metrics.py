@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+@functools.cache
 def bundled_font(name: str = "DejaVuSans.ttf") -> str:
     """The path of a font matplotlib ships."""
     from matplotlib import get_data_path

@@ -243,12 +243,13 @@ def test_the_page_is_a_rendering_of_report_json(ghz: tuple[Report, Path, str]) -
 
 
 def test_plots_drawn_in_workers_are_the_plots_drawn_here(
-    ghz: tuple[Report, Path, str], monkeypatch: pytest.MonkeyPatch
+    notebooks: tuple[Report, Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The page is the same whether its plots are drawn in forked workers or one by one."""
+    """The page is the same whether its plots (forest, per-seed values, seed robustness) are
+    drawn in forked workers or one by one."""
     import reports.html_report as html_report
 
-    report, out, html = ghz
+    report, out, html = notebooks
     workers: list[int] = []
     real = html_report._plot_workers
     monkeypatch.setattr(html_report, "_plot_workers",
@@ -261,3 +262,21 @@ def test_plots_drawn_in_workers_are_the_plots_drawn_here(
     monkeypatch.setattr(html_report.Drawer, "PARALLEL_FROM", 10**6)
     assert workers[0] >= 2 or len(os.sched_getaffinity(0)) < 2
     assert _html(report, out) == in_workers == html
+
+
+@pytest.mark.parametrize("fixture", ["ghz", "notebooks"])
+def test_every_plot_asked_for_is_drawn(fixture: str, request: pytest.FixtureRequest,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plots a report has no numbers for are not asked for: no worker is forked to draw
+    nothing (a deposit of counts claims only has no forest plot, and no seed-check plot
+    without --fresh-seeds)."""
+    import reports.html_report as html_report
+
+    report, out, html = request.getfixturevalue(fixture)
+    drawn: list[str | None] = []
+    real = html_report._draw_one
+    monkeypatch.setattr(html_report, "_draw_one",
+                        lambda asked: drawn.append(real(asked)) or drawn[-1])
+    monkeypatch.setattr(html_report.Drawer, "PARALLEL_FROM", 10**6)  # drawn here, counted
+    assert _html(report, out) == html
+    assert drawn and None not in drawn
