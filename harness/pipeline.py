@@ -50,7 +50,7 @@ from harness.notebook_runs import determinism_findings
 from harness.policies import Policy, load_policy
 from harness.stats.bit_identity import bit_identity_findings
 from harness.wording import plural
-from reports import DEFAULT_FORMATS, check_out_paths, write_reports
+from reports import DEFAULT_FORMATS, check_out_paths, may_plot, write_reports
 from reports import modules as report_modules
 from reports.attestation import ATTESTATION_NAME
 from runners.base import Runner
@@ -230,8 +230,12 @@ def _run(
         state.memory = _memory_plan(runner, prepared, deposit, workdir, options)
     _refuse_unfit(state.memory)
     failure: RunnerError | None = None
+    # loaded while the deposit runs: comparing, and the reports (matplotlib only for plots)
+    warm = (*COMPARE_MODULES, *report_modules(options.formats, plots=may_plot(
+        (c.kind for c in manifest.claims), bool(prepared.notebooks))))
     try:
-        execution = _execute(runner, prepared, state.memory, deposit, workdir, options, clock)
+        execution = _execute(runner, prepared, state.memory, deposit, workdir, options, clock,
+                             warm)
     except RunnerError as exc:  # the evidence gathered so far still decides Available
         execution, failure = None, exc
     # the statistics (numpy, scipy) load here, not when the module is imported: qrepro
@@ -315,6 +319,7 @@ def _execute(
     workdir: Path,
     options: Options,
     clock: _Clock,
+    warm: tuple[str, ...],
 ) -> Execution | None:
     if prepared.empty:
         return None
@@ -337,8 +342,7 @@ def _execute(
             runner.on_progress = lambda what: listener("execute", what)
         agent_started = threading.Event()
         runner.on_started = agent_started.set
-        warming = warm_imports((*COMPARE_MODULES, *report_modules(options.formats)),
-                               after=agent_started)
+        warming = warm_imports(warm, after=agent_started)
         try:
             execution = runner.execute(job, deposit.root, workdir)
         finally:

@@ -41,6 +41,8 @@ class Writer:
     renderer: str
     #: modules the renderer imports when it runs (warmed while the deposit runs)
     imports: tuple[str, ...] = ()
+    #: modules it imports only to draw matplotlib plots (warmed only when it may draw one)
+    plot_imports: tuple[str, ...] = ()
 
     def render(self, report: Report, context: Context) -> dict[str, str]:
         module, _, name = self.renderer.partition(":")
@@ -51,8 +53,9 @@ class Writer:
 WRITERS: dict[str, Writer] = {
     "json": Writer(("report.json",), "reports.json_report:render"),
     "md": Writer(("report.md",), "reports.markdown_report:render"),
-    "badges": Writer((), "reports.svg_badges:render"),
-    "html": Writer(("report.html",), "reports.html_report:render",
+    "badges": Writer((), "reports.svg_badges:render",
+                     ("reports.templating", "reports.text_metrics", "matplotlib.font_manager")),
+    "html": Writer(("report.html",), "reports.html_report:render", ("reports.counts_chart",),
                    ("matplotlib.figure", "matplotlib.backends.backend_svg",
                     "matplotlib.ticker", "matplotlib.lines")),
     "junit": Writer(("report.junit.xml",), "reports.junit_report:render"),
@@ -64,10 +67,19 @@ WRITERS: dict[str, Writer] = {
 DEFAULT_FORMATS: tuple[str, ...] = ("json", "md", "badges", "html", "junit", "rocrate")
 
 
-def modules(formats: Iterable[str]) -> tuple[str, ...]:
-    """Every module the writers of ``formats`` import (to load ahead of time)."""
+def modules(formats: Iterable[str], plots: bool = True) -> tuple[str, ...]:
+    """Every module the writers of ``formats`` import (to load ahead of time); without
+    ``plots``, not those that only draw matplotlib plots."""
     return tuple(name for fmt in formats if fmt in WRITERS
-                 for name in (WRITERS[fmt].renderer.partition(":")[0], *WRITERS[fmt].imports))
+                 for name in (WRITERS[fmt].renderer.partition(":")[0], *WRITERS[fmt].imports,
+                              *(WRITERS[fmt].plot_imports if plots else ())))
+
+
+def may_plot(claim_kinds: Iterable[str | None], notebooks: bool) -> bool:
+    """Whether report.html may draw a matplotlib plot for these claims: every kind but
+    counts has a forest plot, and notebook runs per-seed and seed-check plots (the counts
+    plots are drawn from a template)."""
+    return notebooks or any(kind != "counts" for kind in claim_kinds)
 
 
 def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = DEFAULT_FORMATS

@@ -14,7 +14,7 @@ from harness.intake.archive import snapshot
 from harness.models import CircuitJob, CircuitRun, JobSpec, NotebookJob, NotebookRun
 from harness.pipeline import Options, check, evaluate
 from runners.fake import FakeRunner
-from tests.conftest import BASE_FILES, COUNTS, base_manifest
+from tests.conftest import BASE_FILES, COUNTS, ROOT, base_manifest
 
 IDEAL = {"000": 0.5, "111": 0.5}
 OPTIONS = Options(today=dt.date(2026, 11, 22))
@@ -242,6 +242,52 @@ def test_warm_imports_loads_what_it_is_given_and_leaves_failures_to_their_use() 
     assert not thread.is_alive() and "colorsys" in sys.modules
     assert modules(["json"]) == ("reports.json_report",)
     assert {"reports.html_report", "matplotlib.figure"} <= set(modules(["json", "html"]))
+    html = set(modules(["html"], plots=False))
+    assert "reports.counts_chart" in html and "matplotlib.figure" not in html
+
+
+def test_only_a_report_that_may_plot_warms_matplotlib() -> None:
+    from reports import may_plot
+
+    assert not may_plot(["counts", "counts"], notebooks=False)
+    assert may_plot(["counts", "scalar"], notebooks=False)
+    assert may_plot([], notebooks=True)
+
+
+#: evaluates a deposit (FakeRunner, every report format) and says whether matplotlib's
+#: figure module was ever imported; argv[1]: "counts" keeps only the counts claim
+MATPLOTLIB_PROBE = """
+import sys, tempfile
+from pathlib import Path
+from harness.models import CircuitRun
+from harness.pipeline import Options, evaluate
+from runners.fake import FakeRunner
+from tests.conftest import COUNTS, base_manifest, build_deposit
+
+m = base_manifest()
+if sys.argv[1] == "counts":
+    m["claims"] = [c for c in m["claims"] if c["metric"] == "counts"]
+tmp = Path(tempfile.mkdtemp())
+runner = FakeRunner(lambda job: CircuitRun(id=job.id, circuit=job.circuit, role=job.role,
+                                           ok=True, counts=dict(COUNTS), shots=job.shots))
+report = evaluate(build_deposit(tmp / "deposit", m), tmp / "out", runner, Options())
+assert report.status == "complete" and (tmp / "out" / "report.html").is_file(), report.error
+print("matplotlib.figure" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("claims", "imported"), [("counts", "False"), ("all", "True")])
+def test_a_deposit_of_counts_claims_never_imports_matplotlibs_figure(claims: str,
+                                                                      imported: str) -> None:
+    """Its report.html has counts plots only, drawn from a template: neither the warm-up
+    nor the report loads matplotlib's figure module (0.3 s of CPU)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MATPLOTLIB_PROBE, claims], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == imported
 
 
 def test_warm_imports_wait_for_the_agent_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
