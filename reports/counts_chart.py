@@ -43,6 +43,8 @@ EDGE, TICK, PAD, LABEL_PAD, TITLE_PAD = 4.0, 3.5, 3.5, 4.0, 6.0
 #: the legend: gap below the outcomes, handle size, gap to its text, between columns, rows
 LEGEND_GAP, HANDLE_W, HANDLE_H, HANDLE_TEXT, COLUMN_GAP, ROW_GAP = (
     6.0, 16.0, 5.6, 6.4, 16.0, 4.0)
+#: the y axis's label; the title's line spacing (in lines)
+Y_LABEL, TITLE_SPACING = "share of shots", 1.2
 #: a bar group's share of its outcome's slot; the ideal tick's length
 GROUP, IDEAL_W = 0.8, 16.0
 #: the y axis: at most this many intervals, and this much room above the highest bar
@@ -142,17 +144,14 @@ class Chart:
     label: str
     width: float
     height: float
-    left: float
-    top: float
-    right: float
-    bottom: float
+    frame: Frame
     title: tuple[tuple[str, float], ...]  # lines and their baselines
     bars: tuple[Bar, ...]
     ideal: tuple[Bar, ...]
     y_ticks: tuple[Tick, ...]
     x_ticks: tuple[Tick, ...]
     rotated: bool
-    y_label: tuple[float, float]
+    y_label: tuple[float, float]  # where its middle is
     legend: tuple[LegendEntry, ...]
     boxes: tuple[Box, ...]
     sans: str = SANS
@@ -161,6 +160,7 @@ class Chart:
     outcome_font: float = OUTCOME_FONT
     legend_font: float = LEGEND_FONT
     handle: tuple[float, float] = (HANDLE_W, HANDLE_H)
+    y_label_text: str = Y_LABEL
     hatch: str = HATCH_COLOR
     edge: str = EDGE_COLOR
     recorded: str = RECORDED.color
@@ -190,101 +190,132 @@ def counts_chart(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None =
     ideal = dict(run.ideal or {})
     top = top_outcomes([{k: s.share(k) for k in s.counts} for s in series] + [ideal])
     high = max([s.share(k) for s in series for k in top] + [ideal.get(k, 0.0) for k in top])
-    step, digits = y_step(high * Y_HEADROOM)
-    y_labels = [(v * step, f"{v * step:.{digits}f}")
-                for v in range(int(high * Y_HEADROOM / step + 1e-9) + 1)]
-    y_max = max(high * Y_HEADROOM, y_labels[-1][0])
+    y_labels, y_max = y_axis(high * Y_HEADROOM)
 
-    # horizontal: the y label, the widest tick label, the ticks, then the axes
+    # across: the y label, the widest tick label, the ticks, the axes; the outcomes' slots
     left = (EDGE + TEXT.height + LABEL_PAD + TICK + PAD
             + max(TEXT.width(text) for _, text in y_labels))
-    right = WIDTH - EDGE
-    slot = (right - left) / len(top)
+    slot = (WIDTH - EDGE - left) / len(top)
     widest = max(OUTCOMES.width(k) for k in top)
     rotated = widest > slot - 2.0
-    outcome_band = widest if rotated else OUTCOMES.height
-
-    marks = [s.mark for s in series] + ([IDEAL] if ideal else [])
-    labels = [f"{s.mark.label} ({s.shots} shots)" for s in series] + (
-        [IDEAL.label] if ideal else [])
-    columns, column_widths = _legend_columns(labels)
-    rows = math.ceil(len(labels) / columns)
-    legend_height = rows * LEGEND.height + (rows - 1) * ROW_GAP
-
+    # down: the title, the axes, the outcomes, the legend
     outcomes = len(set(run.counts) | set(recorded or {}))
-    title_text = f"{_short(run.id)}: top {len(top)} of {outcomes} outcomes"
-    title_lines = _wrap(title_text, WIDTH - left - EDGE)
-    line = TEXT.height * 1.2
-    top_edge = EDGE + len(title_lines) * line + TITLE_PAD - (line - TEXT.height)
-    axes_bottom = top_edge + AXES_HEIGHT
-    height = axes_bottom + TICK + PAD + outcome_band + LEGEND_GAP + legend_height + EDGE
+    title_lines = _wrap(f"{_short(run.id)}: top {len(top)} of {outcomes} outcomes",
+                        WIDTH - left - EDGE)
+    items = [(s.mark, f"{s.mark.label} ({s.shots} shots)") for s in series] + (
+        [(IDEAL, IDEAL.label)] if ideal else [])
+    line = TEXT.height * TITLE_SPACING
+    axes_top = EDGE + (len(title_lines) - 1) * line + TEXT.height + TITLE_PAD
+    frame = Frame(left, axes_top, WIDTH - EDGE, axes_top + AXES_HEIGHT, y_max, slot)
+    legend_top = frame.bottom + TICK + PAD + (widest if rotated else OUTCOMES.height) + LEGEND_GAP
+    legend, legend_boxes = _legend(items, legend_top)
 
-    def y_of(value: float) -> float:
-        return axes_bottom - value / y_max * AXES_HEIGHT
+    title = tuple((text, EDGE + TEXT.ascent + i * line)
+                  for i, text in enumerate(title_lines))
+    y_ticks, y_boxes = _y_ticks(frame, y_labels)
+    x_ticks, x_boxes = _outcome_ticks(frame, top, rotated)
+    y_label = (EDGE + TEXT.ascent, frame.top + AXES_HEIGHT / 2)
+    half = TEXT.width(Y_LABEL) / 2
+    boxes = (*(Box(text, left, base - TEXT.ascent, left + TEXT.width(text), base + TEXT.descent)
+               for text, base in title),
+             Box(Y_LABEL, EDGE, y_label[1] - half, EDGE + TEXT.height, y_label[1] + half),
+             *y_boxes, *x_boxes, *legend_boxes)
+    return Chart(uid=uid, label=f"{run.id}: counts of the most frequent outcomes",
+                 width=WIDTH, height=max(b.y1 for b in legend_boxes) + EDGE, frame=frame,
+                 title=title, bars=_bars(frame, series, top), ideal=_ideal(frame, ideal, top),
+                 y_ticks=y_ticks, x_ticks=x_ticks, rotated=rotated, y_label=y_label,
+                 legend=legend, boxes=boxes)
 
-    boxes: list[Box] = []
-    title = tuple((text, EDGE + TEXT.ascent + i * line) for i, text in enumerate(title_lines))
-    boxes += [Box(text, left, base - TEXT.ascent, left + TEXT.width(text), base + TEXT.descent)
-              for text, base in title]
 
-    y_ticks = []
-    label_x = left - TICK - PAD
-    for value, text in y_labels:
-        y = y_of(value)
-        base = y + (TEXT.ascent - TEXT.descent) / 2
-        y_ticks.append(Tick(left, y, text, label_x, base))
-        boxes.append(Box(text, label_x - TEXT.width(text), base - TEXT.ascent, label_x,
-                         base + TEXT.descent))
-    y_label = (EDGE + TEXT.ascent, top_edge + AXES_HEIGHT / 2)
-    half = TEXT.width("share of shots") / 2
-    boxes.append(Box("share of shots", EDGE, y_label[1] - half, EDGE + TEXT.height,
-                     y_label[1] + half))
+@dataclass(frozen=True)
+class Frame:
+    """The axes: its edges, the share at its top, and the width of each outcome's slot."""
 
-    bars, ideal_ticks, x_ticks = [], [], []
-    bar_width = slot * GROUP / len(series)
+    left: float
+    top: float
+    right: float
+    bottom: float
+    y_max: float
+    slot: float
+
+    def y_of(self, share: float) -> float:
+        return self.bottom - share / self.y_max * (self.bottom - self.top)
+
+    def centre(self, j: int) -> float:
+        return self.left + self.slot * (j + 0.5)
+
+
+def _y_ticks(frame: Frame, labels: Sequence[tuple[float, str]]
+             ) -> tuple[tuple[Tick, ...], list[Box]]:
+    ticks, boxes = [], []
+    x = frame.left - TICK - PAD
+    for value, text in labels:
+        y = frame.y_of(value)
+        base = y + (TEXT.ascent - TEXT.descent) / 2  # the text's middle on the tick
+        ticks.append(Tick(frame.left, y, text, x, base))
+        boxes.append(Box(text, x - TEXT.width(text), base - TEXT.ascent, x, base + TEXT.descent))
+    return tuple(ticks), boxes
+
+
+def _outcome_ticks(frame: Frame, top: Sequence[str], rotated: bool
+                   ) -> tuple[tuple[Tick, ...], list[Box]]:
+    ticks, boxes = [], []
+    below = frame.bottom + TICK + PAD
     for j, outcome in enumerate(top):
-        centre = left + slot * (j + 0.5)
-        for i, s in enumerate(series):
-            share = s.share(outcome)
-            x = centre - slot * GROUP / 2 + bar_width * i
-            bars.append(Bar(x, y_of(share), bar_width, axes_bottom - y_of(share), s.mark.color,
-                            bool(s.mark.hatch), f"{outcome}, {s.mark.label}: {readable(share)} "
-                            f"({s.counts.get(outcome, 0)} of {s.shots} shots)"))
-        if ideal:
-            tick = min(IDEAL_W, slot * 0.9)
-            p = ideal.get(outcome, 0.0)
-            ideal_ticks.append(Bar(centre - tick / 2, y_of(p), tick, 0.0, IDEAL.color, False,
-                                   f"{outcome}, ideal (noise-free): {readable(p)}"))
-        below = axes_bottom + TICK + PAD
-        w = OUTCOMES.width(outcome)
+        centre, w = frame.centre(j), OUTCOMES.width(outcome)
         if rotated:  # read bottom to top, ending under the tick, centred on it
             base = centre + (OUTCOMES.ascent - OUTCOMES.descent) / 2
-            x_ticks.append(Tick(centre, axes_bottom, outcome, base, below))
+            ticks.append(Tick(centre, frame.bottom, outcome, base, below))
             boxes.append(Box(outcome, base - OUTCOMES.ascent, below, base + OUTCOMES.descent,
                              below + w))
         else:
-            x_ticks.append(Tick(centre, axes_bottom, outcome, centre, below + OUTCOMES.ascent))
+            ticks.append(Tick(centre, frame.bottom, outcome, centre, below + OUTCOMES.ascent))
             boxes.append(Box(outcome, centre - w / 2, below, centre + w / 2,
                              below + OUTCOMES.height))
+    return tuple(ticks), boxes
 
-    legend = []
-    legend_top = axes_bottom + TICK + PAD + outcome_band + LEGEND_GAP
-    total = sum(column_widths) + COLUMN_GAP * (columns - 1)
-    for n, (mark, text) in enumerate(zip(marks, labels, strict=True)):
+
+def _bars(frame: Frame, series: Sequence[Series], top: Sequence[str]) -> tuple[Bar, ...]:
+    """Per outcome, one bar per series side by side, centred on its slot."""
+    width = frame.slot * GROUP / len(series)
+    bars = []
+    for j, outcome in enumerate(top):
+        for i, s in enumerate(series):
+            share, y = s.share(outcome), frame.y_of(s.share(outcome))
+            bars.append(Bar(frame.centre(j) - frame.slot * GROUP / 2 + width * i, y, width,
+                            frame.bottom - y, s.mark.color, bool(s.mark.hatch),
+                            f"{outcome}, {s.mark.label}: {readable(share)} "
+                            f"({s.counts.get(outcome, 0)} of {s.shots} shots)"))
+    return tuple(bars)
+
+
+def _ideal(frame: Frame, ideal: Mapping[str, float], top: Sequence[str]) -> tuple[Bar, ...]:
+    """The ideal share of each outcome, as a tick across its slot (none without one)."""
+    if not ideal:
+        return ()
+    width = min(IDEAL_W, frame.slot * 0.9)
+    shares = [ideal.get(outcome, 0.0) for outcome in top]
+    return tuple(Bar(frame.centre(j) - width / 2, frame.y_of(p), width, 0.0, IDEAL.color, False,
+                     f"{outcome}, ideal (noise-free): {readable(p)}")
+                 for j, (outcome, p) in enumerate(zip(top, shares, strict=True)))
+
+
+def _legend(items: Sequence[tuple[Mark, str]], top: float
+            ) -> tuple[tuple[LegendEntry, ...], list[Box]]:
+    """The legend's entries in rows from ``top``, centred across the figure."""
+    columns, widths = _legend_columns([text for _, text in items])
+    total = sum(widths) + COLUMN_GAP * (columns - 1)
+    entries, boxes = [], []
+    for n, (mark, text) in enumerate(items):
         row, column = divmod(n, columns)
-        x = (WIDTH - total) / 2 + sum(column_widths[:column]) + COLUMN_GAP * column
-        middle = legend_top + row * (LEGEND.height + ROW_GAP) + LEGEND.height / 2
+        x = (WIDTH - total) / 2 + sum(widths[:column]) + COLUMN_GAP * column
+        middle = top + row * (LEGEND.height + ROW_GAP) + LEGEND.height / 2
         text_x = x + HANDLE_W + HANDLE_TEXT
-        base = middle + (LEGEND.ascent - LEGEND.descent) / 2
-        legend.append(LegendEntry(mark, text, x, middle, text_x, base))
+        entries.append(LegendEntry(mark, text, x, middle, text_x,
+                                   middle + (LEGEND.ascent - LEGEND.descent) / 2))
         boxes.append(Box(text, x, middle - LEGEND.height / 2, text_x + LEGEND.width(text),
                          middle + LEGEND.height / 2))
-
-    return Chart(uid=uid, label=f"{run.id}: counts of the most frequent outcomes",
-                 width=WIDTH, height=height, left=left, top=top_edge, right=right,
-                 bottom=axes_bottom, title=title, bars=tuple(bars), ideal=tuple(ideal_ticks),
-                 y_ticks=tuple(y_ticks), x_ticks=tuple(x_ticks), rotated=rotated,
-                 y_label=y_label, legend=tuple(legend), boxes=tuple(boxes))
+    return tuple(entries), boxes
 
 
 def top_outcomes(distributions: Sequence[Mapping[str, float]]) -> list[str]:
@@ -294,6 +325,13 @@ def top_outcomes(distributions: Sequence[Mapping[str, float]]) -> list[str]:
         for key, p in dist.items():
             share[key] = max(share.get(key, 0.0), p)
     return sorted(share, key=lambda k: (-share[k], k))[:TOP_OUTCOMES]
+
+
+def y_axis(high: float) -> tuple[list[tuple[float, str]], float]:
+    """The y axis's tick values with their labels, and its top: ``high`` or the last tick."""
+    step, digits = y_step(high)
+    labels = [(v * step, f"{v * step:.{digits}f}") for v in range(int(high / step + 1e-9) + 1)]
+    return labels, max(high, labels[-1][0])
 
 
 def y_step(high: float) -> tuple[float, int]:

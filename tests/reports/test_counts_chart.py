@@ -76,8 +76,8 @@ def test_nothing_is_clipped_and_no_text_overlaps(kind: str) -> None:
     chart = _chart(kind)
     assert _clear(list(chart.boxes), chart.width, chart.height) == ([], [])
     legend = [b for b in chart.boxes if "shots)" in b.text or b.text.startswith("ideal")]
-    assert legend and min(b.y0 for b in legend) > chart.bottom
-    assert chart.title and all(b.y1 < chart.top for b in chart.boxes
+    assert legend and min(b.y0 for b in legend) > chart.frame.bottom
+    assert chart.title and all(b.y1 < chart.frame.top for b in chart.boxes
                                if any(b.text == line for line, _ in chart.title))
 
 
@@ -133,7 +133,8 @@ def test_the_figure_grows_rather_than_squeezing_the_axes() -> None:
     plain, rotated, long = (_chart(k) for k in ("ghz with ideal", "rotated outcomes",
                                                 "long id, no ideal"))
     assert not plain.rotated and rotated.rotated
-    assert all(c.bottom - c.top == pytest.approx(AXES_HEIGHT) for c in (plain, rotated, long))
+    assert all(c.frame.bottom - c.frame.top == pytest.approx(AXES_HEIGHT)
+               for c in (plain, rotated, long))
     assert rotated.height > plain.height and len(long.title) > len(plain.title)
 
 
