@@ -58,7 +58,7 @@ WRITERS: dict[str, Writer] = {
     "html": Writer(("report.html",), "reports.html_report:render", ("reports.counts_chart",),
                    ("matplotlib.figure", "matplotlib.backends.backend_svg",
                     "matplotlib.ticker", "matplotlib.lines")),
-    "junit": Writer(("report.junit.xml",), "reports.junit_report:render"),
+    "junit": Writer(("report.junit.xml",), "reports.junit_report:render", ("junit_xml",)),
     # last: it describes the files written before it
     "rocrate": Writer(("ro-crate-metadata.json",), "reports.rocrate_report:render",
                       ("rocrate.rocrate", "rocrate.model")),
