@@ -439,8 +439,8 @@ class MemoryPlan(Frozen):
     largest: str | None = Field(default=None, description="The circuit that needs the most.")
     largest_bytes: int | None = None
     total_state_bytes: int = Field(
-        default=0, description="All circuits' states together (they run one at a time: the "
-        "largest decides).")
+        default=0, description="All circuits' states added up (each lives only while its "
+        "circuit runs: the largest, times the circuits run at once, must fit).")
     refused: tuple[str, ...] = Field(
         default=(), description="Circuits that do not fit: the evaluation stopped before "
         "anything ran (error kind memory).")

@@ -188,7 +188,8 @@ def counts_chart(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None =
     if recorded and sum(recorded.values()) > 0:
         series.insert(0, Series(RECORDED, recorded))
     ideal = dict(run.ideal or {})
-    top = top_outcomes([{k: s.share(k) for k in s.counts} for s in series] + [ideal])
+    top = top_outcomes([{k: s.share(k) for k in s.counts} for s in series] + [ideal],
+                       order={k: run.counts[k] / series[-1].shots for k in run.counts})
     high = max([s.share(k) for s in series for k in top] + [ideal.get(k, 0.0) for k in top])
     y_labels, y_max = y_axis(high * Y_HEADROOM)
 
@@ -318,13 +319,19 @@ def _legend(items: Sequence[tuple[Mark, str]], top: float
     return tuple(entries), boxes
 
 
-def top_outcomes(distributions: Sequence[Mapping[str, float]]) -> list[str]:
-    """The TOP_OUTCOMES outcomes with the highest share in any of the distributions."""
+def top_outcomes(distributions: Sequence[Mapping[str, float]],
+                 order: Mapping[str, float] | None = None) -> list[str]:
+    """The TOP_OUTCOMES outcomes with the highest share in any of the distributions (an
+    outcome the deposit recorded or the ideal expects is shown even when the rerun never
+    gave it), most frequent first in ``order`` (the reproduced shares), then by that
+    highest share."""
     share: dict[str, float] = {}
     for dist in distributions:
         for key, p in dist.items():
             share[key] = max(share.get(key, 0.0), p)
-    return sorted(share, key=lambda k: (-share[k], k))[:TOP_OUTCOMES]
+    top = sorted(share, key=lambda k: (-share[k], k))[:TOP_OUTCOMES]
+    first = order or {}
+    return sorted(top, key=lambda k: (-first.get(k, 0.0), -share[k], k))
 
 
 def y_axis(high: float) -> tuple[list[tuple[float, str]], float]:

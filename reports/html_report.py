@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from harness.models import ClaimResult, Finding, Report, RunEnvironment
+from harness.models import CircuitRun, ClaimResult, Finding, Report, RunEnvironment
 from harness.wording import plural, test_name
 from reports import Context
 from reports.counts_chart import counts_svg, has_counts
@@ -79,6 +79,7 @@ def page(report: Report, context: Context) -> dict[str, Any]:
     forests = _forests(report.claims, drawer)
     seeds = _seed_sections(report, drawer)
     drawer.draw()
+    counted = _counted(report)
     files = evidence(report, context)
     policy = policy_of(report)
     return {
@@ -93,7 +94,8 @@ def page(report: Report, context: Context) -> dict[str, Any]:
         "forests": _drawn(drawer, forests),
         "seeds": [SeedSection(c, tuple(plots)) for c, asked in seeds
                   if (plots := _drawn(drawer, asked))],
-        "counts": _counts_plots(report),
+        "counts": _counts_plots(counted),
+        "counts_ideal": any(run.ideal for run in counted),
         "counts_total": sum(r.role == "recorded" for r in report.circuits),
         "findings": _findings(report.findings),
         "environment": _environment(report.environment),
@@ -308,10 +310,15 @@ def _seed_sections(report: Report, drawer: Drawer
     return sections
 
 
-def _counts_plots(report: Report) -> list[Plot]:
-    """The first MAX_COUNTS_PLOTS circuits' counts plots (drawn here: 1-2 ms each)."""
-    drawn = [run for run in report.circuits if run.role == "recorded" and has_counts(run)]
-    return [Plot(run.id, svg) for i, run in enumerate(drawn[:MAX_COUNTS_PLOTS])
+def _counted(report: Report) -> list[CircuitRun]:
+    """The runs whose counts are drawn: the first MAX_COUNTS_PLOTS at a recorded seed."""
+    runs = [run for run in report.circuits if run.role == "recorded" and has_counts(run)]
+    return runs[:MAX_COUNTS_PLOTS]
+
+
+def _counts_plots(runs: Iterable[CircuitRun]) -> list[Plot]:
+    """Each run's counts plot (drawn here: 1-2 ms each)."""
+    return [Plot(run.id, svg) for i, run in enumerate(runs)
             if (svg := counts_svg(run, f"counts{i + 1}", recorded=run.recorded)) is not None]
 
 

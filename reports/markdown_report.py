@@ -222,7 +222,7 @@ def _memory(plan: MemoryPlan | None) -> list[str]:
     else:
         head = "- memory (estimated before the run): no circuit's width could be told"
     lines = [f"{head}; {n} circuit{'s' if n != 1 else ''}, "
-             f"{human(plan.total_state_bytes)} of state together (they run one at a time)"]
+             f"{human(plan.total_state_bytes)} of state in all"]
     limit = (f"{human(plan.limit_bytes)} ({plan.limit_source})" if plan.limit_bytes is not None
              else plan.limit_source)
     host = (f"; this machine had {human(plan.host_available_bytes)} available"

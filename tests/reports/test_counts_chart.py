@@ -118,6 +118,23 @@ def test_the_most_frequent_outcomes_are_drawn_most_frequent_first() -> None:
     assert len(counts_chart.top_outcomes([{str(i): 1.0 for i in range(20)}])) == 8
 
 
+def test_outcomes_are_ordered_by_the_rerun_and_what_it_never_gave_is_still_shown() -> None:
+    """Ties in the highest share (every outcome of a QFT's ideal at 1/8) do not decide the
+    order: the rerun's counts do. An outcome the deposit recorded but the rerun never gave
+    (a replay gone wrong) is drawn, after those the rerun gave."""
+    run = CircuitRun(id="qft3", ok=True, ideal={format(i, "03b"): 0.125 for i in range(8)},
+                     counts={"000": 530, "001": 540, "100": 488, "110": 491, "010": 480,
+                             "011": 500, "101": 505, "111": 466})
+    chart = counts_chart.counts_chart(run, "p")
+    assert chart is not None
+    assert [t.label for t in chart.x_ticks] == [
+        "001", "000", "101", "011", "110", "100", "010", "111"]
+    wrong = CircuitRun(id="bv4", ok=True, counts={"0000": 1000})
+    chart = counts_chart.counts_chart(wrong, "p", recorded={"1011": 950, "0011": 50})
+    assert chart is not None
+    assert [t.label for t in chart.x_ticks] == ["0000", "1011", "0011"]
+
+
 @pytest.mark.parametrize(("high", "step", "digits"), [
     (0.0997, 0.02, 2), (0.196, 0.05, 2), (1.05, 0.25, 2), (0.525, 0.2, 1), (0.5, 0.1, 1),
     (1.05e-4, 2.5e-5, 6), (3.0, 1.0, 0)])

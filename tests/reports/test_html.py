@@ -280,3 +280,13 @@ def test_every_plot_asked_for_is_drawn(fixture: str, request: pytest.FixtureRequ
     monkeypatch.setattr(html_report.Drawer, "PARALLEL_FROM", 10**6)  # drawn here, counted
     assert _html(report, out) == html
     assert drawn and None not in drawn
+
+
+def test_the_counts_lead_mentions_ideal_ticks_only_when_a_plot_has_them(
+        ghz: tuple[Report, Path, str]) -> None:
+    report, out, html = ghz
+    assert "black ticks" in html
+    bare = report.model_copy(update={"circuits": tuple(
+        run.model_copy(update={"ideal": None}) for run in report.circuits)})
+    page = _html(bare, out)
+    assert "Counts per circuit" in page and "black ticks" not in page
