@@ -18,7 +18,7 @@ from harness.errors import DepositError, NoiseModelError
 from harness.intake.archive import Deposit
 from harness.intake.manifest import Circuit, Environment, Manifest
 from harness.intake.recorded import load_counts
-from harness.intake.versions import environment_for
+from harness.intake.versions import environment_for, qasm3_reader_findings
 from harness.models import CircuitJob, Finding, MemoryPlan, NotebookJob, Validation, finding
 from harness.noise.load import load_noise
 from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
@@ -318,10 +318,12 @@ def prepare_jobs(
             not_run.append(f"notebook {nb.id} not run: {exc.one_line()}")
     recorded, count_findings = recorded_counts(deposit, m)
     environment, env_findings = environment_for(m)
+    qasm3 = qasm3_reader_findings(deposit.root, m, list(dict.fromkeys(
+        j.circuit for j in jobs if j.format == "qasm3")))
     return PreparedJobs(
         jobs=tuple(jobs),
         recorded=recorded,
-        findings=(*findings, *count_findings, *env_findings),
+        findings=(*findings, *count_findings, *env_findings, *qasm3),
         not_run=tuple(not_run),
         notebooks=tuple(notebooks),
         environment=environment,

@@ -36,6 +36,7 @@ from reports.plots import (
 )
 from reports.svg_badges import badge_file, badge_state, badge_svg, policy_of
 from reports.templating import environment
+from reports.text_metrics import matplotlib_in_qrepro_cache
 
 SEVERITIES = ("error", "warning", "info")
 #: counts plots drawn (a quantum-volume deposit has a hundred circuits; report.json has all)
@@ -51,21 +52,8 @@ def render(report: Report, context: Context) -> dict[str, str]:
 
 
 def render_html(report: Report, context: Context) -> str:
-    _matplotlib_in_qrepro_cache()
+    matplotlib_in_qrepro_cache()
     return _templates().get_template("report.html.j2").render(page=page(report, context))
-
-
-def _matplotlib_in_qrepro_cache() -> None:
-    """matplotlib keeps its font cache and config under qrepro's cache, not the user's home:
-    an evaluation writes nothing outside --out but qrepro's own cache. Set when this module
-    is imported, before matplotlib is (the pipeline imports both ahead of time)."""
-    if "MPLCONFIGDIR" not in os.environ:
-        from harness import cache_root
-
-        os.environ["MPLCONFIGDIR"] = str(cache_root() / "matplotlib")
-
-
-_matplotlib_in_qrepro_cache()
 
 
 @functools.cache

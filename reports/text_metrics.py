@@ -6,8 +6,23 @@ charts to lay themselves out, the SVG badges to size their two halves."""
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def matplotlib_in_qrepro_cache() -> None:
+    """matplotlib keeps its font cache and config under qrepro's cache, not the user's home:
+    an evaluation writes nothing outside --out but qrepro's own cache. Called when this
+    module is imported: every report module that uses matplotlib imports this one first
+    (and the warm-up imports it before matplotlib)."""
+    if "MPLCONFIGDIR" not in os.environ:
+        from harness import cache_root
+
+        os.environ["MPLCONFIGDIR"] = str(cache_root() / "matplotlib")
+
+
+matplotlib_in_qrepro_cache()
 
 
 @functools.cache

@@ -321,3 +321,36 @@ def test_a_runner_says_when_its_agent_started(make_deposit: Callable[..., Path],
     report = evaluate(make_deposit(), tmp_path / "out", runner, OPTIONS)
     assert report.status == "complete" and told == ["started"]
     assert runner.on_started is None
+
+
+QASM3 = """OPENQASM 3.0;
+include "stdgates.inc";
+bit[3] c;
+qubit[3] q;
+h q[0];
+cx q[0], q[1];
+cx q[1], q[2];
+c = measure q;
+"""
+
+
+@pytest.mark.parametrize(("requirement", "warned"), [
+    (None, True), ("qiskit-qasm3-import==0.6.0", False), ("qiskit[qasm3-import]==2.6.2", False)])
+def test_an_openqasm3_circuit_without_its_reader_pinned_is_warned_about_at_validate(
+        make_deposit: Callable[..., Path], requirement: str | None, warned: bool) -> None:
+    """Qiskit reads OpenQASM 3 with qiskit-qasm3-import: without it pinned (or qiskit's
+    extra that pulls it) the replay fails in the environment; validate says so first, naming
+    the circuit, the field and the pin to add. The .qasm extension with an OPENQASM 3 header
+    counts too."""
+    m = base_manifest()
+    if requirement:
+        m["environment"]["requirements"].append(requirement)
+    result = check(make_deposit(m, {**BASE_FILES, "circuits/ghz3.qasm": QASM3}), OPTIONS)
+    found = [f for f in result.findings if f.code == "qasm3-reader-not-pinned"]
+    assert len(found) == int(warned)
+    if warned:
+        (f,) = found
+        assert (f.severity, f.file, f.field) == (
+            "warning", "qdata.yaml", "environment.requirements")
+        assert "circuit ghz3 is OpenQASM 3" in f.message
+        assert "add qiskit-qasm3-import==" in f.message

@@ -44,6 +44,35 @@ def pinned_names(root: Path, m: Manifest) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+#: what Qiskit reads OpenQASM 3 with (``qiskit.qasm3.load``), and qiskit's extras that pull it
+QASM3_READER = "qiskit-qasm3-import"
+_QASM3_EXTRAS = re.compile(r"^\s*qiskit\s*\[[^\]]*\b(qasm3-import|all)\b[^\]]*\]", re.I)
+
+
+def qasm3_reader_findings(root: Path, m: Manifest, qasm3: list[str]) -> list[Finding]:
+    """A warning when circuits ``qasm3`` (ids) are OpenQASM 3 and the environment pins
+    nothing that reads it: their replay would fail with Qiskit's MissingOptionalLibraryError.
+    A warning, not an error: a pinned package may still pull the reader in."""
+    if not qasm3 or QASM3_READER in pinned_names(root, m) or any(
+            _QASM3_EXTRAS.match(req) for req in m.environment.requirements):
+        return []
+    version = _installed(QASM3_READER)
+    return [Finding(
+        code="qasm3-reader-not-pinned", severity="warning", file=MANIFEST_NAME,
+        field="environment.requirements",
+        message=f"{'circuits' if len(qasm3) > 1 else 'circuit'} {', '.join(qasm3)} "
+                f"{'are' if len(qasm3) > 1 else 'is'} OpenQASM 3, which Qiskit reads with "
+                f"{QASM3_READER}; the environment does not pin it: add "
+                f"{QASM3_READER}=={version or 'VERSION'}")]
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def version_findings(m: Manifest, execution: Execution | None) -> list[Finding]:
     if execution is None:
         return []

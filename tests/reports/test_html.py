@@ -290,3 +290,30 @@ def test_the_counts_lead_mentions_ideal_ticks_only_when_a_plot_has_them(
         run.model_copy(update={"ideal": None}) for run in report.circuits)})
     page = _html(bare, out)
     assert "Counts per circuit" in page and "black ticks" not in page
+
+
+@pytest.mark.parametrize("plots", [True, False])
+def test_warming_the_report_modules_writes_nothing_into_home(tmp_path: Path, plots: bool
+                                                             ) -> None:
+    """matplotlib, imported first by whichever report module warms first (the badges' font
+    metrics, the counts charts, the plots), keeps its cache under qrepro's cache: the
+    warm-up's order once let it write ~/.cache/matplotlib and ~/.config/matplotlib."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k != "MPLCONFIGDIR" and not k.startswith("XDG_")}
+    env.update(HOME=str(home), QREPRO_CACHE=str(cache))
+    code = ("import importlib, reports\n"
+            f"for m in reports.modules(reports.DEFAULT_FORMATS, plots={plots}):\n"
+            "    importlib.import_module(m)\n"
+            "import matplotlib.font_manager as fm; fm.get_font(fm.findfont('DejaVu Sans'))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
+    assert (cache / "matplotlib").is_dir()
