@@ -27,6 +27,15 @@ measure q[0] -> c[0];
 measure q[1] -> c[1];
 measure q[2] -> c[2];
 """
+GHZ3_QASM3 = """OPENQASM 3.0;
+include "stdgates.inc";
+qubit[3] q;
+bit[3] c;
+h q[0];
+cx q[0], q[1];
+cx q[1], q[2];
+c = measure q;
+"""
 NOISE = {"format": "qrepro-noise-v1", "num_qubits": 3,
          "gate_errors": [{"gates": ["cx"], "qubits": None, "arity": 2,
                           "channels": [{"type": "depolarizing", "p": 0.05}]}],

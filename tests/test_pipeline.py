@@ -14,7 +14,7 @@ from harness.intake.archive import snapshot
 from harness.models import CircuitJob, CircuitRun, JobSpec, NotebookJob, NotebookRun
 from harness.pipeline import Options, check, evaluate
 from runners.fake import FakeRunner
-from tests.conftest import BASE_FILES, COUNTS, ROOT, base_manifest
+from tests.conftest import BASE_FILES, COUNTS, GHZ3_QASM3, ROOT, base_manifest
 
 IDEAL = {"000": 0.5, "111": 0.5}
 OPTIONS = Options(today=dt.date(2026, 11, 22))
@@ -323,17 +323,6 @@ def test_a_runner_says_when_its_agent_started(make_deposit: Callable[..., Path],
     assert runner.on_started is None
 
 
-QASM3 = """OPENQASM 3.0;
-include "stdgates.inc";
-bit[3] c;
-qubit[3] q;
-h q[0];
-cx q[0], q[1];
-cx q[1], q[2];
-c = measure q;
-"""
-
-
 @pytest.mark.parametrize(("requirement", "warned"), [
     (None, True), ("qiskit-qasm3-import==0.6.0", False), ("qiskit[qasm3-import]==2.6.2", False)])
 def test_an_openqasm3_circuit_without_its_reader_pinned_is_warned_about_at_validate(
@@ -345,7 +334,7 @@ def test_an_openqasm3_circuit_without_its_reader_pinned_is_warned_about_at_valid
     m = base_manifest()
     if requirement:
         m["environment"]["requirements"].append(requirement)
-    result = check(make_deposit(m, {**BASE_FILES, "circuits/ghz3.qasm": QASM3}), OPTIONS)
+    result = check(make_deposit(m, {**BASE_FILES, "circuits/ghz3.qasm": GHZ3_QASM3}), OPTIONS)
     found = [f for f in result.findings if f.code == "qasm3-reader-not-pinned"]
     assert len(found) == int(warned)
     if warned:

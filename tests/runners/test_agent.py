@@ -19,19 +19,10 @@ import pytest
 from qiskit import QuantumCircuit, qpy
 
 from harness.noise.load import validate_noise
-from tests.conftest import GHZ3
+from tests.conftest import GHZ3, GHZ3_QASM3
 
 AGENT_DIR = Path(__file__).resolve().parents[2] / "runners" / "agent"
 
-GHZ3_QASM3 = """OPENQASM 3.0;
-include "stdgates.inc";
-qubit[3] q;
-bit[3] c;
-h q[0];
-cx q[0], q[1];
-cx q[1], q[2];
-c = measure q;
-"""
 H3 = """OPENQASM 2.0;
 include "qelib1.inc";
 qreg q[3];
