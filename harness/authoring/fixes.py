@@ -48,6 +48,8 @@ FIXES: dict[str, str | None] = {
     "invalid-noise-model": "fix the noise model {file}: {message} (formats: docs/noise.md)",
     "notebook-failed": "make {value} run from top to bottom in a fresh kernel: {message}",
     "circuit-failed": "make circuit {value} run on Aer: {message}",
+    "qasm3-reader-not-pinned": "{message} (or pin qiskit[qasm3-import]) in "
+    "environment.requirements",
     "not-run": "{message}",
     "environment-failed": "make the environment build and run: {message}",
     "manifest-invalid": "correct qdata.yaml: {message}",
