@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.models import CircuitRun
-from reports.plots import IDEAL, RECORDED, REPRODUCED, WIDTH_IN, Mark, readable
+from reports.plots import IDEAL, RECORDED, REPRODUCED, WIDTH_IN, Mark, readable, short_label
 from reports.text_metrics import browser_line, bundled_font, text_width
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def counts_chart(run: CircuitRun, uid: str, recorded: Mapping[str, int] | None =
     rotated = widest > slot - 2.0
     # down: the title, the axes, the outcomes, the legend
     outcomes = len(set(run.counts) | set(recorded or {}))
-    title_lines = _wrap(f"{_short(run.id)}: top {len(top)} of {outcomes} outcomes",
+    title_lines = _wrap(f"{short_label(run.id, ID_CHARS)}: top {len(top)} of {outcomes} outcomes",
                         WIDTH - left - EDGE)
     items = [(s.mark, f"{s.mark.label} ({s.shots} shots)") for s in series] + (
         [(IDEAL, IDEAL.label)] if ideal else [])
@@ -363,10 +363,6 @@ def _legend_columns(labels: Sequence[str]) -> tuple[int, list[float]]:
         if sum(widths) + COLUMN_GAP * (len(widths) - 1) <= WIDTH - 2 * EDGE or columns == 1:
             return len(widths), widths
     raise AssertionError("unreachable")
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= ID_CHARS else text[: ID_CHARS - 1] + "\u2026"
 
 
 def _wrap(text: str, room: float) -> list[str]:

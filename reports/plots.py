@@ -253,7 +253,7 @@ def forest_plot(claims: Sequence[ClaimResult], uid: str) -> str | None:
         ax.axvline(0.0, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8)
         ax.set_xlim(low, high)
         ax.set_ylim(-0.6, len(rows) - 0.4)
-        ax.set_yticks(range(len(rows) - 1, -1, -1), [_short(r.label) for r in rows])
+        ax.set_yticks(range(len(rows) - 1, -1, -1), [short_label(r.label) for r in rows])
         ax.set_xlabel(xlabel)
         title = _title(ax, f"{kind} claims: claimed vs reproduced")
         _layout(fig, ax, title, _forest_handles(rows), beside=notes)
@@ -384,7 +384,7 @@ def strip_plot(claim: ClaimResult, values: SeedValues, uid: str) -> str | None:
         ax.set_yticks(range(len(series) - 1, -1, -1), [m.label for m, _ in series])
         ax.set_ylim(-0.6, len(series) - 0.4)
         ax.set_xlabel(values.metric)
-        title = _title(ax, f"{_short(claim.id)}: per-seed values")
+        title = _title(ax, f"{short_label(claim.id)}: per-seed values")
         _layout(fig, ax, title, ax.get_legend_handles_labels()[0])
         return to_svg(fig, uid, f"{claim.id}: per-seed values (deposited, rerun, fresh seeds)")
 
@@ -438,7 +438,7 @@ def seed_check_plot(claim: ClaimResult, metric: str, uid: str) -> str | None:
                                f"deposited seeds (n {k.deposited_n}):\nmean"])
         ax.set_ylim(-0.6, 1.6)
         ax.set_xlabel(metric)
-        title = _title(ax, f"{_short(claim.id)}: the claim at the {k.percentile:.0%} point of "
+        title = _title(ax, f"{short_label(claim.id)}: the claim at the {k.percentile:.0%} point of "
                        f"fresh seeds ({k.outcome or ('flagged' if k.flagged else 'not flagged')})")
         _layout(fig, ax, title, ax.get_legend_handles_labels()[0])
         return to_svg(fig, uid, f"{claim.id}: seed robustness, deposited vs fresh seeds")
@@ -492,7 +492,8 @@ def _relabel(mark: Mark, label: str) -> Mark:
     return dataclasses.replace(mark, label=label)
 
 
-def _short(text: str, limit: int = LABEL_CHARS) -> str:
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
