@@ -46,6 +46,7 @@ from harness.errors import AuthoringError, NoiseModelError, QreproError
 from harness.intake.archive import inventory
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
 from harness.intake.safe_yaml import MAX_BYTES, load_yaml
+from harness.intake.versions import QASM3_READER, installed_version
 from harness.noise.load import from_qiskit_dict, load_noise, noise_digest
 from harness.stats.correlated_seeds import PER_SHOT_METHODS, close_pairs
 
@@ -624,12 +625,7 @@ def _write(raw: dict[str, Any], p: Plan, m: Manifest, runs: list[SeedRun],
 def _with_local_qasm3(versions: dict[str, str | None]) -> dict[str, str | None]:
     """The kernel's versions; qiskit-qasm3-import from here when the kernel lacks it (the
     QASM 3 files were checked with this one)."""
-    if versions.get("qiskit-qasm3-import"):
+    if versions.get(QASM3_READER):
         return versions
-    import importlib.metadata
-
-    try:
-        return {**versions, "qiskit-qasm3-import": importlib.metadata.version(
-            "qiskit-qasm3-import")}
-    except importlib.metadata.PackageNotFoundError:
-        return versions
+    here = installed_version(QASM3_READER)
+    return versions if here is None else {**versions, QASM3_READER: here}

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 from harness.authoring.fixes import fix_sentence
 from harness.intake.manifest import MANIFEST_NAME
+from harness.intake.versions import installed_version
 from harness.models import BADGE_KEYS, BadgeKey, Finding
 
 #: how a to-do list names the badges
@@ -103,10 +103,9 @@ def requirement_context(value: str) -> dict[str, str]:
         name = Requirement(value).name
     except InvalidRequirement:
         return {}
-    try:
-        installed = f" ({name}=={metadata.version(name)} is installed here)"
-    except metadata.PackageNotFoundError:
-        installed = " (name==version, the version you ran)"
+    version = installed_version(name)
+    installed = (f" ({name}=={version} is installed here)" if version is not None
+                 else " (name==version, the version you ran)")
     return {"package": name, "installed": installed}
 
 

@@ -56,7 +56,7 @@ def qasm3_reader_findings(root: Path, m: Manifest, qasm3: list[str]) -> list[Fin
     if not qasm3 or QASM3_READER in pinned_names(root, m) or any(
             _QASM3_EXTRAS.match(req) for req in m.environment.requirements):
         return []
-    version = _installed(QASM3_READER)
+    version = installed_version(QASM3_READER)
     return [Finding(
         code="qasm3-reader-not-pinned", severity="warning", file=MANIFEST_NAME,
         field="environment.requirements",
@@ -66,7 +66,8 @@ def qasm3_reader_findings(root: Path, m: Manifest, qasm3: list[str]) -> list[Fin
                 f"{QASM3_READER}=={version or 'VERSION'}")]
 
 
-def _installed(name: str) -> str | None:
+def installed_version(name: str) -> str | None:
+    """The version of distribution ``name`` installed where qrepro runs, or None."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
