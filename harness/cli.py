@@ -251,8 +251,9 @@ def runner_options(func: Any) -> Any:
 
 
 def _runner_options(kw: dict[str, Any]) -> Any:
+    from harness.units import parse_size
     from runners.registry import RunnerOptions
-    from runners.sandbox import Sandbox, parse_size
+    from runners.sandbox import Sandbox
 
     for name in ("memory", "disk"):
         try:
@@ -540,8 +541,9 @@ def inventory_cmd(deposit: Path) -> None:
     """Print the `files:` block for DEPOSIT's manifest (sha256 and size of every file)."""
     import yaml
 
-    from harness.intake.archive import file_sha256, open_deposit
+    from harness.intake.archive import open_deposit
     from harness.intake.manifest import MANIFEST_NAME
+    from harness.units import file_sha256
 
     try:
         dep = open_deposit(deposit, deposit)

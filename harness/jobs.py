@@ -16,13 +16,13 @@ from pathlib import Path
 from harness.claims import needs_ideal, wants_fresh
 from harness.errors import DepositError, NoiseModelError
 from harness.intake.archive import Deposit
+from harness.intake.correlated_seeds import far_from
 from harness.intake.manifest import Circuit, Environment, Manifest
 from harness.intake.recorded import load_counts
 from harness.intake.versions import environment_for, qasm3_reader_findings
 from harness.models import CircuitJob, Finding, MemoryPlan, NotebookJob, Validation, finding
 from harness.noise.load import load_noise
 from harness.notebook_runs import FRESH_INFIX, REPEAT_SUFFIX
-from harness.stats.correlated_seeds import far_from
 from harness.wording import plural
 
 NOISE_DIR = "noise"

@@ -38,10 +38,10 @@ from pathlib import Path
 
 from harness.errors import MemoryPlanError
 from harness.models import CircuitJob, CircuitMemory, MemoryPlan
+from harness.units import human_size
 
 KiB = 1024
 MiB = 1024**2
-GiB = 1024**3
 #: the interpreter, Qiskit and Aer themselves (a Python process with both loaded)
 OVERHEAD = 256 * MiB
 #: the agent's ideal distribution is a dense statevector up to this many declared qubits
@@ -66,20 +66,6 @@ _ADVICE = {
     "superop": "use method density_matrix or statevector",
     "matrix_product_state": "set a smaller matrix_product_state_max_bond_dimension",
 }
-
-
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-
-
-def human(n: int) -> str:
-    """Bytes as people read them: 256 GiB, 1.5 MiB, 16 TiB (binary units)."""
-    value, unit = float(n), 0
-    while value >= 1024 and unit < len(_UNITS) - 1:
-        value, unit = value / 1024, unit + 1
-    if value >= 1024:  # past exbibytes: a number, not a unit
-        return f"{float(n):.3g} B"
-    text = f"{value:.0f}" if value >= 100 or value == int(value) else f"{value:.3g}"
-    return f"{text} {_UNITS[unit]}"
 
 
 def _capped(log2: float) -> tuple[int, bool]:
@@ -360,15 +346,15 @@ def refusal(plan: MemoryPlan) -> MemoryPlanError | None:
     remedies: list[str] = []
     host_short = plan.host_available_bytes is not None and c.bytes > plan.host_available_bytes
     if plan.runner_limit_bytes is not None and c.bytes > plan.runner_limit_bytes:
-        why.append(f"the runner allows {human(plan.runner_limit_bytes)} "
+        why.append(f"the runner allows {human_size(plan.runner_limit_bytes)} "
                    f"({plan.runner_limit_source})")
         if not host_short:  # more --memory than the machine has would not help
             remedies.append("raise --memory")
     if host_short:
         assert plan.host_available_bytes is not None
-        why.append(f"this machine has {human(plan.host_available_bytes)} available")
+        why.append(f"this machine has {human_size(plan.host_available_bytes)} available")
     if plan.gpu_bytes is not None and c.state_bytes > plan.gpu_bytes:
-        why.append(f"the GPU has {human(plan.gpu_bytes)}")
+        why.append(f"the GPU has {human_size(plan.gpu_bytes)}")
         remedies.append("use --device CPU")
     if c.estimated_as in _ADVICE:
         remedies.append(_ADVICE[c.estimated_as])
@@ -377,7 +363,7 @@ def refusal(plan: MemoryPlan) -> MemoryPlanError | None:
     others = [r.circuit for r in refused if r is not c]
     more = (f" ({len(others)} more circuit{'s' if len(others) > 1 else ''} too large: "
             f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''})" if others else "")
-    message = (f"{c.circuit}: {c.estimated_as} needs {human(c.bytes)} for {c.qubits} qubits; "
+    message = (f"{c.circuit}: {c.estimated_as} needs {human_size(c.bytes)} for {c.qubits} qubits; "
                f"{' and '.join(why)}; {' or '.join(remedies)}{more}")
     return MemoryPlanError(message, file=c.file)
 

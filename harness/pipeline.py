@@ -24,6 +24,7 @@ from harness import __version__
 from harness.badges import decide, none_awarded, smoke_only
 from harness.claims import evaluate_claims, flag_discrepancies
 from harness.claims.base import result
+from harness.claims.bit_identity import bit_identity_findings
 from harness.errors import DepositError, Interrupted, QreproError, RunnerError
 from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
@@ -48,7 +49,6 @@ from harness.models import (
 )
 from harness.notebook_runs import determinism_findings
 from harness.policies import Policy, load_policy
-from harness.stats.bit_identity import bit_identity_findings
 from harness.wording import plural
 from reports import DEFAULT_FORMATS, check_out_paths, may_plot, write_reports
 from reports import modules as report_modules
@@ -240,7 +240,7 @@ def _run(
         execution, failure = None, exc
     # the statistics (numpy, scipy) load here, not when the module is imported: qrepro
     # validate (check) and qrepro --help never pay for them (and _execute warmed them)
-    from harness.stats.seed_robustness import seed_findings
+    from harness.claims.seed_sensitivity import seed_findings
 
     with clock.phase("compare"):
         claims = () if options.smoke else flag_discrepancies(

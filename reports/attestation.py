@@ -141,7 +141,7 @@ def statement(report: Report, out_dir: Path, files: Sequence[Path],
     (paths in ``out_dir``; the attestation itself is skipped) by name relative to it.
     Raises AttestationError naming a file that is missing or lies outside ``out_dir``.
     """
-    from harness.intake.archive import file_sha256
+    from harness.units import file_sha256
 
     subjects: list[dict[str, Any]] = []
     if report.deposit_sha256:
@@ -618,7 +618,7 @@ def _is_deposit(subject: Mapping[str, Any]) -> bool:
 
 def _check_file(out_dir: Path, subject: Mapping[str, Any]) -> Check:
     """A report subject: a safe name, a regular file in ``out_dir``, the signed sha256."""
-    from harness.intake.archive import file_sha256
+    from harness.units import file_sha256
 
     name: str = subject["name"]
     expected: str = subject["digest"]["sha256"]

@@ -208,7 +208,7 @@ def _environment(r: Report) -> list[str]:
 def _memory(plan: MemoryPlan | None) -> list[str]:
     """The memory plan in two or three lines, whatever the number of circuits: the largest
     estimate, the total, the limit (report.json has one entry per circuit)."""
-    from harness.memory_plan import human
+    from harness.units import human_size as human
 
     if plan is None:
         return []

@@ -8,9 +8,8 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from harness.batch.ledger import Row
 from harness.policies import Policy, load_policy
 from harness.wording import plural
 from reports import write_atomic
@@ -27,7 +26,30 @@ def venue_badges(policy: Policy, requested: Sequence[str], decisions: Mapping[st
     return asked, got
 
 
-def summary_rows(rows: Sequence[Row], out: Path, policy: Policy | None = None
+class Attempt(Protocol):
+    """What the summary reads of one evaluation attempt (the batch ledger's ``Row``): the
+    reports layer renders it without knowing the ledger."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def submission(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def badges_requested(self) -> Sequence[str]: ...
+    @property
+    def badges_awarded(self) -> Mapping[str, bool] | None: ...
+    @property
+    def report_dir(self) -> str | None: ...
+    @property
+    def wall_s(self) -> float | None: ...
+    def reason(self) -> str: ...
+
+
+def summary_rows(rows: Sequence[Attempt], out: Path, policy: Policy | None = None
                  ) -> list[dict[str, Any]]:
     policy = policy or load_policy()
     table = []
@@ -105,7 +127,7 @@ def render_csv(table: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def write_summary(rows: Sequence[Row], out: Path, smoke: bool = False,
+def write_summary(rows: Sequence[Attempt], out: Path, smoke: bool = False,
                   policy: Policy | None = None) -> list[Path]:
     """summary.csv, summary.json and summary.md in ``out``, each written then renamed."""
     policy = policy or load_policy()

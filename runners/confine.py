@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from harness.units import GiB
 from runners.agent.exits import ExitWatch
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 POLL_S = 0.25
-GiB = 1024**3
 _subreaper = False
 
 

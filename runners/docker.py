@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from harness.errors import AgentError, BuildError, RunnerUnavailable
 from harness.intake.manifest import Environment
+from harness.units import parse_size
 from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner, available_cpus
 from runners.base_image import BASE_REPO, can_bootstrap, resolve_base
 from runners.confine import Watchdog
@@ -31,7 +32,7 @@ from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
 from runners.envspec import AGENT_FILES, BYTECODE, EnvSpec, spec_digest, spec_from_environment
 from runners.local import tail
 from runners.locks import named_lock
-from runners.sandbox import Sandbox, parse_size
+from runners.sandbox import Sandbox
 from runners.untrusted import write_text
 
 IMAGE_REPO = "qrepro-env"

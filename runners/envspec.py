@@ -65,7 +65,7 @@ def spec_digest(spec: EnvSpec, *extra: str) -> str:
 
 def spec_from_environment(environment: Environment, root: Path, gpu: bool) -> EnvSpec:
     """The spec of a manifest's environment section, reading lock file and wheels from root."""
-    from harness.intake.archive import file_sha256
+    from harness.units import file_sha256
 
     lock = (root / environment.lock_file).read_text(encoding="utf-8") \
         if environment.lock_file else None

@@ -10,27 +10,16 @@ report records the settings used.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.confine import GiB, ProcessLimits
+from harness.units import GiB, parse_size
+from runners.confine import ProcessLimits
 
 DEPOSIT_MOUNT = "/deposit"
 WORK_MOUNT = "/work"
 NOBODY = "65534:65534"
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-
-
-def parse_size(text: str) -> int:
-    """Docker's size notation (``512m``, ``2g``, ``1073741824``) in bytes."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*", text.lower())
-    if match is None:
-        raise ValueError(f"not a size: {text!r} (use e.g. 512m, 2g)")
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
-
-
 @dataclass(frozen=True)
 class Sandbox:
     network: str = "none"

@@ -18,14 +18,12 @@ from harness.memory_plan import (
     IDEAL_MAX_QUBITS,
     MAX_LOG2,
     OVERHEAD,
-    GiB,
     Limits,
     MiB,
     circuit_shape,
     estimate,
     gpu_memory,
     host_available,
-    human,
     make_plan,
     pauli_noise,
     qasm_shape,
@@ -35,6 +33,8 @@ from harness.memory_plan import (
 )
 from harness.models import CircuitJob, CircuitMemory
 from harness.pipeline import Options, evaluate
+from harness.units import GiB
+from harness.units import human_size as human
 from runners.confine import ProcessLimits
 from runners.docker import DockerRunner
 from runners.fake import FakeRunner

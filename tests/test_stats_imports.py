@@ -25,7 +25,7 @@ def loaded_after(code: str) -> set[str]:
 
 def test_counts_and_scalar_claims_do_not_load_scipy_stats() -> None:
     loaded = loaded_after("""
-from harness.intake.manifest import AbsoluteTolerance, ShotNoiseTolerance
+from harness.tolerances import AbsoluteTolerance, ShotNoiseTolerance
 from harness.stats.chisquare import chi_square_counts
 from harness.stats.compare import compare_counts, compare_scalar, compare_scalar_shot_noise
 from harness.stats.metrics import bind_metric

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "runners" / "agent"))
 
-from harness.intake.archive import file_sha256  # noqa: E402
 from harness.stats.metrics import hellinger_fidelity, probabilities  # noqa: E402
+from harness.units import file_sha256  # noqa: E402
 from runners.agent.replay import run_circuit  # noqa: E402
 
 SIZES = range(3, 9)

@@ -67,8 +67,8 @@ def main() -> int:
         print(f"no GPU: Aer reports devices {', '.join(devices)} (install qiskit-aer-gpu on a "
               "machine with an NVIDIA GPU; see this file's docstring)", file=sys.stderr)
         return 2
-    from harness.intake.manifest import ShotNoiseTolerance
     from harness.stats.compare import compare_counts
+    from harness.tolerances import ShotNoiseTolerance
 
     dep = deposit(f"wide-{args.qubits}")
     log = WORK / "logs" / "gpu.log"

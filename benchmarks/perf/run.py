@@ -101,7 +101,7 @@ def first_circuits(n: int) -> Path:
     """The `many` deposit cut to its first n circuits (and their claims)."""
     import yaml
 
-    from harness.intake.archive import file_sha256
+    from harness.units import file_sha256
 
     src = deposit("many")
     dest = WORK / "deposits" / f"many-{n}"

@@ -19,7 +19,7 @@ the QV bound.
 Seed honesty: six-circuit GHZ deposits (3 to 8 qubits, as benchmarks/deposits/ghz-noisy)
 whose recorded counts come from other seeds than the declared ones (random, or each off by
 one) are caught when the replay with the declared seeds differs from the recorded counts on
-at least one circuit, the test of harness.stats.bit_identity. Honest deposits with
+at least one circuit, the test of harness.claims.bit_identity. Honest deposits with
 consecutive seeds (which share shots) are checked against fresh seeds with and without the
 correlated-seeds rule.
 """
@@ -188,9 +188,9 @@ def consecutive_seeds_study(lab: Lab, rng: np.random.Generator, deposits: int,
                             fresh: int = 10) -> dict[str, Any]:
     """Honest GHZ-4 deposits with seeds s..s+4 (they share shots under a noisy statevector),
     checked against fresh seeds: how often they are called seed-sensitive, with the
-    correlated-seeds rule (harness.stats.correlated_seeds) and without it."""
-    from harness.stats.correlated_seeds import close_pairs
-    from harness.stats.seed_robustness import seed_check
+    correlated-seeds rule (harness.intake.correlated_seeds) and without it."""
+    from harness.claims.seed_sensitivity import seed_check
+    from harness.intake.correlated_seeds import close_pairs
 
     flagged = naive = 0
     for _ in range(deposits):

@@ -44,11 +44,11 @@ from harness.authoring.record_run import (
 )
 from harness.errors import AuthoringError, NoiseModelError, QreproError
 from harness.intake.archive import inventory
+from harness.intake.correlated_seeds import PER_SHOT_METHODS, close_pairs
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
 from harness.intake.safe_yaml import MAX_BYTES, load_yaml
 from harness.intake.versions import QASM3_READER, installed_version
 from harness.noise.load import from_qiskit_dict, load_noise, noise_digest
-from harness.stats.correlated_seeds import PER_SHOT_METHODS, close_pairs
 
 SECTIONS = ("qdata", "identity", "provenance", "license", "consent", "environment", "files",
             "noise_models", "circuits", "notebooks", "claims")

@@ -26,10 +26,11 @@ from harness.authoring.todo import Todo, todo
 from harness.claims import evaluate_claims, needs_ideal
 from harness.claims.seed_checked import margin
 from harness.intake.archive import Deposit
-from harness.intake.manifest import AbsoluteTolerance, Claim, Manifest, RelativeTolerance
+from harness.intake.manifest import Claim, Manifest
 from harness.models import CircuitRun, ClaimResult, Execution, RunEnvironment
 from harness.stats.compare import fmt
 from harness.stats.trials import compare_trials, spread_to_sd, tost_power
+from harness.tolerances import AbsoluteTolerance, RelativeTolerance
 
 #: the powers docs/statistics.md's table is computed for: below the first, an honest claim
 #: fails more often than one time in five; the second is what the author should state

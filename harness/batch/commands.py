@@ -98,7 +98,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
                 retry_failed=retry == "failed")
             ledger = (Ledger(ledger_url) if ledger_url else Ledger.for_dir(out))
             if cluster:
-                from runners.distributed import DaskExecutor
+                from harness.batch.cluster import DaskExecutor
                 executor: Any = DaskExecutor(cluster)
             else:
                 slots, why = slots_for(jobs, kw["cpus"], kw["memory"])

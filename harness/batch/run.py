@@ -23,7 +23,7 @@ from harness.batch.worker import (
     stop_all,
 )
 from harness.errors import QreproError
-from runners.sandbox import parse_size
+from harness.units import parse_size
 
 #: seconds between looks at the running evaluations' logs (building -> running)
 POLL_S = 1.0

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SubmissionError
-from harness.intake.archive import ARCHIVE_SUFFIXES, deposit_files, file_sha256, tree_digest
+from harness.intake.archive import ARCHIVE_SUFFIXES, deposit_files, tree_digest
 from harness.intake.manifest import MANIFEST_NAME
 from harness.intake.safe_yaml import load_yaml
 from harness.models import BADGE_KEYS
 from harness.policies import Policy
+from harness.units import file_sha256
 
 #: per-submission options a list may set (anything else is an error naming the field)
 OPTION_FIELDS = ("runner", "device", "budget", "fresh_seeds", "seed")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from harness.claims.base import decided
-from harness.intake.manifest import AbsoluteTolerance, Claim, RelativeTolerance
+from harness.intake.manifest import Claim
 from harness.models import ClaimResult, Comparison
+from harness.tolerances import AbsoluteTolerance, RelativeTolerance
 
 
 def with_seed_check(
@@ -18,7 +19,7 @@ def with_seed_check(
     out = decided(claim, comparison)
     if not fresh or not deposited or claim.value is None:
         return out
-    from harness.stats.seed_robustness import seed_check  # scipy: only when it checks
+    from harness.claims.seed_sensitivity import seed_check  # scipy: only when it checks
 
     check = seed_check(claim.value, deposited, fresh, correlated=correlated,
                        higher_is_better=higher_is_better(claim))

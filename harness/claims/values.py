@@ -6,10 +6,10 @@ import math
 from dataclasses import dataclass, field
 
 from harness.claims.base import Evidence
+from harness.intake.correlated_seeds import correlated_pairs
 from harness.intake.manifest import Claim, Source
 from harness.models import CircuitRun
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
-from harness.stats.correlated_seeds import correlated_pairs
 
 
 class NotRun(Exception):
@@ -23,7 +23,7 @@ class Sample:
     values: list[float]
     seeds: list[int]
     fresh: list[float] = field(default_factory=list)
-    #: the deposited seeds share shots (harness.stats.correlated_seeds)
+    #: the deposited seeds share shots (harness.intake.correlated_seeds)
     correlated: bool = False
     #: for a single run: the shot-noise sd of the metric (multinomial resampling)
     shot_se: float | None = None

@@ -8,9 +8,10 @@ import re
 import sys
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.batch.worker import Result
+if TYPE_CHECKING:  # a type only: the batch imports this module, not the other way
+    from harness.batch.worker import Result
 
 #: a running count in a phase's description ("circuits 3/20")
 _COUNT = re.compile(r"(\d+)/(\d+)$")

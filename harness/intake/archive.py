@@ -44,23 +44,20 @@ from typing import IO, Literal
 
 from harness.errors import ArchiveError, DepositError, ManifestError
 from harness.intake.manifest import MANIFEST_NAME
+from harness.units import CHUNK_SIZE, file_sha256
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
-    "CHUNK_SIZE",
     "DEFAULT_LIMITS",
     "RATIO_MIN_BYTES",
     "Deposit",
     "Limits",
-    "file_sha256",
     "inventory",
     "open_deposit",
     "snapshot",
     "tree_digest",
 ]
 
-#: files are read (hashed, extracted) in chunks of this many bytes
-CHUNK_SIZE = 1 << 20
 #: zip members smaller than this are not ratio-checked: a small member cannot be a bomb,
 #: and small files of repetitive text legitimately compress beyond any sensible ratio
 RATIO_MIN_BYTES = 1 << 20
@@ -155,15 +152,6 @@ def open_deposit(source: Path, workdir: Path, limits: Limits = DEFAULT_LIMITS) -
         return _deposit_at(source, source.resolve(), extracted=False)
     kind = _archive_kind(source)
     return _open_archive(source, kind, Path(workdir), limits)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes, read in :data:`CHUNK_SIZE` chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def inventory(root: Path) -> list[dict[str, str | int]]:

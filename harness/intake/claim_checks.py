@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import statistics
 
-from harness.intake.manifest import MANIFEST_NAME, AbsoluteTolerance, Claim, Manifest
+from harness.intake.manifest import MANIFEST_NAME, Claim, Manifest
 from harness.models import Finding, finding
-from harness.stats.precision import deposited_precision
+from harness.tolerances import AbsoluteTolerance
+from harness.units import deposited_precision
 
 #: relative disagreement tolerated between a stated number and the one computed from
 #: per_seed values rounded to the deposit's precision

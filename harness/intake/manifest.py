@@ -25,6 +25,7 @@ from pydantic import (
 from harness.errors import ManifestError
 from harness.intake.safe_yaml import load_yaml
 from harness.schemas import published_schema
+from harness.tolerances import Spread, Tolerance
 
 MANIFEST_NAME = "qdata.yaml"
 PROFILE_VERSION = 1
@@ -343,43 +344,6 @@ class Source(_Model):
         kind, ref = self.kind_and_id()
         return f"{kind}:{ref}"
 
-
-class Spread(_Model):
-    kind: Literal["sd", "se", "ci"] = Field(description="What the +/- means.")
-    value: float = Field(ge=0, description="sd or se; for ci the half-width.")
-    n: int = Field(ge=1, description="Number of independent trials (seeds).")
-    level: float = Field(default=0.95, gt=0, lt=1, description="Confidence level of a ci.")
-
-
-class AbsoluteTolerance(_Model):
-    kind: Literal["absolute"]
-    value: float = Field(ge=0)
-
-
-class RelativeTolerance(_Model):
-    kind: Literal["relative"]
-    value: float = Field(ge=0)
-
-
-class DistanceTolerance(_Model):
-    kind: Literal["distance"]
-    statistic: Literal["tvd", "hellinger", "infidelity"]
-    value: float = Field(ge=0, le=1)
-
-
-class ShotNoiseTolerance(_Model):
-    kind: Literal["shot-noise"]
-    alpha: float = Field(default=0.01, gt=0, lt=1, description="False-alarm rate.")
-
-
-class ExactTolerance(_Model):
-    kind: Literal["exact"]
-
-
-Tolerance = Annotated[
-    AbsoluteTolerance | RelativeTolerance | DistanceTolerance | ShotNoiseTolerance | ExactTolerance,
-    Field(discriminator="kind"),
-]
 
 Metric = Literal[
     "counts",

@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.errors import DepositError
-from harness.intake.archive import Deposit, file_sha256
+from harness.intake.archive import Deposit
 from harness.intake.claim_checks import claim_findings
+from harness.intake.correlated_seeds import correlated_pairs
 from harness.intake.governance import governance_findings
 from harness.intake.hooks import startup_hook_findings
 from harness.intake.lockfile import check_lock_file
 from harness.intake.manifest import MANIFEST_NAME, FileEntry, Manifest
 from harness.models import Finding, Severity, Validation, finding
-from harness.stats.correlated_seeds import correlated_pairs
+from harness.units import file_sha256
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$")

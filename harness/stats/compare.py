@@ -42,13 +42,6 @@ from typing import Any, Literal
 import numpy as np
 
 from harness.errors import ComparisonError
-from harness.intake.manifest import (
-    AbsoluteTolerance,
-    DistanceTolerance,
-    ExactTolerance,
-    RelativeTolerance,
-    ShotNoiseTolerance,
-)
 from harness.models import Comparison
 from harness.stats.distributions import norm_ppf, norm_sf
 from harness.stats.metrics import (
@@ -60,6 +53,13 @@ from harness.stats.metrics import (
     normalise_counts,
     probabilities,
     tvd,
+)
+from harness.tolerances import (
+    AbsoluteTolerance,
+    DistanceTolerance,
+    ExactTolerance,
+    RelativeTolerance,
+    ShotNoiseTolerance,
 )
 
 EPS = 1e-12

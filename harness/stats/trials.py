@@ -30,12 +30,12 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.errors import ComparisonError
-from harness.intake.manifest import AbsoluteTolerance, Spread
 from harness.models import Comparison
 from harness.stats.compare import compare_scalar, error_comparison, fmt, slack
 from harness.stats.distributions import chi2_isf, chi2_pdf, norm_cdf, norm_ppf, t_cdf, t_ppf, t_sf
 from harness.stats.outcome import Outcome, equivalence, more_trials, trials_to_decide
-from harness.stats.precision import deposited_precision
+from harness.tolerances import AbsoluteTolerance, Spread
+from harness.units import deposited_precision
 
 N_RESAMPLES = 2000
 Values = Sequence[float] | npt.NDArray[np.floating[Any]]  # per-trial values

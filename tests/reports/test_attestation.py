@@ -141,7 +141,7 @@ def flip_byte(path: Path, offset: int = 10) -> None:
 def test_attestation_is_a_signed_in_toto_statement(signed: Signed) -> None:
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    from harness.intake.archive import file_sha256
+    from harness.units import file_sha256
 
     envelope = envelope_of(signed.out)
     assert envelope["payloadType"] == PAYLOAD_TYPE == "application/vnd.in-toto+json"
@@ -325,7 +325,7 @@ def test_a_tampered_payload_is_rejected(signed: Signed, out: Path) -> None:
 
 def test_a_forged_subject_digest_is_rejected(signed: Signed, out: Path) -> None:
     """Changing a report file and its digest in the payload breaks the signature."""
-    from harness.intake.archive import file_sha256
+    from harness.units import file_sha256
 
     (out / "report.md").write_text("# forged\n", encoding="utf-8")
     envelope = envelope_of(out)

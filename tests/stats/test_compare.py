@@ -9,14 +9,6 @@ import numpy as np
 import pytest
 
 from harness.errors import ComparisonError
-from harness.intake.manifest import (
-    AbsoluteTolerance,
-    DistanceTolerance,
-    ExactTolerance,
-    RelativeTolerance,
-    ShotNoiseTolerance,
-    Spread,
-)
 from harness.stats.compare import (
     compare_counts,
     compare_scalar,
@@ -25,6 +17,14 @@ from harness.stats.compare import (
 )
 from harness.stats.metrics import bind_metric
 from harness.stats.trials import spread_to_sd, tost_from_summary, tost_one_sample, tost_power
+from harness.tolerances import (
+    AbsoluteTolerance,
+    DistanceTolerance,
+    ExactTolerance,
+    RelativeTolerance,
+    ShotNoiseTolerance,
+    Spread,
+)
 from tests.distributions import porter_thomas, sample
 
 

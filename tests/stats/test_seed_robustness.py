@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.claims.seed_sensitivity import seed_check
 from harness.jobs import fresh_seeds
 from harness.models import CircuitJob, CircuitRun
 from harness.pipeline import Options, evaluate
 from harness.stats import seed_robustness as sr
-from harness.stats.seed_robustness import percentile, seed_check
+from harness.stats.seed_robustness import percentile
 from runners.fake import FakeRunner
 from tests.conftest import base_manifest
 

@@ -12,9 +12,10 @@ from typing import ClassVar
 from harness.claims.base import ClaimKind, Evidence, Shape, result, single_source
 from harness.claims.values import NotRun, sample
 from harness.errors import ComparisonError
-from harness.intake.manifest import AbsoluteTolerance, Claim, Source
+from harness.intake.manifest import Claim, Source
 from harness.models import ClaimResult
 from harness.notebook_runs import MissingMetric
+from harness.tolerances import AbsoluteTolerance
 
 
 class Comparative(ClaimKind):

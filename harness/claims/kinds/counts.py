@@ -10,8 +10,9 @@ from typing import ClassVar
 from harness.claims.base import ClaimKind, Evidence, Shape, decided, result
 from harness.claims.values import NotRun, circuit_run
 from harness.errors import ComparisonError
-from harness.intake.manifest import Claim, ShotNoiseTolerance
+from harness.intake.manifest import Claim
 from harness.models import CircuitRun, ClaimResult, Comparison
+from harness.tolerances import ShotNoiseTolerance
 
 
 class Counts(ClaimKind):

@@ -12,8 +12,9 @@ from harness.claims.base import CIRCUIT_METRICS, ClaimKind, Evidence, Shape, res
 from harness.claims.seed_checked import with_seed_check
 from harness.claims.values import NotRun, circuit_run, circuit_values
 from harness.errors import ComparisonError
-from harness.intake.manifest import Claim, ShotNoiseTolerance
+from harness.intake.manifest import Claim
 from harness.models import ClaimResult, Comparison
+from harness.tolerances import ShotNoiseTolerance
 
 if TYPE_CHECKING:
     from harness.stats.metrics import CountsMetric

@@ -62,7 +62,7 @@ class Trials(ClaimKind):
 
 
 def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
-    """Seeds that share shots (harness.stats.correlated_seeds) are one trial, not n: their
+    """Seeds that share shots (harness.intake.correlated_seeds) are one trial, not n: their
     spread is no seed-to-seed variance. A circuit's seed-to-seed variance is its shot noise:
     the fresh seeds' sd measures it directly; without fresh seeds, the shot-noise sd of one
     run (multinomial resampling) stands in."""

@@ -1,4 +1,5 @@
-"""Evaluations on a Dask distributed cluster (``qrepro batch --cluster``).
+"""The batch executor for a Dask distributed cluster (``qrepro batch --cluster``): not a
+Runner (it runs whole evaluations, each with its own runner, on the workers).
 
 The deposit travels to the worker as a tar archive and the attempt folder comes back as one;
 the worker runs the same ``qrepro evaluate`` (harness.batch.worker) and needs its own qrepro

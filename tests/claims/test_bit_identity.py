@@ -1,10 +1,10 @@
-"""harness.stats.bit_identity: when identical counts are expected, and what a difference means."""
+"""harness.claims.bit_identity: when identical counts are expected, and what a difference means."""
 
 from __future__ import annotations
 
+from harness.claims.bit_identity import bit_identity_findings
 from harness.intake.manifest import parse_manifest
 from harness.models import CircuitRun, Execution, RunEnvironment
-from harness.stats.bit_identity import bit_identity_findings
 from tests.conftest import COUNTS, base_manifest
 
 PINS = {"qiskit": "2.6.2", "qiskit-aer": "0.18.2"}
