@@ -40,6 +40,7 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check harness runners reports tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 bench: $(STAMP)
 	@$(BYTECODE)
