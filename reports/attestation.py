@@ -45,7 +45,7 @@ __all__ = [
     "PAYLOAD_TYPE",
     "PREDICATE_TYPE",
     "STATEMENT_TYPE",
-    "Check",
+    "VerifyCheck",
     "KeyPair",
     "Verification",
     "attest",
@@ -422,7 +422,7 @@ def attest(report: Report, out_dir: Path, files: Sequence[Path], key_path: Path,
 
 
 @dataclass(frozen=True)
-class Check:
+class VerifyCheck:
     """One check of ``qrepro verify``: the signature, the Statement, a file, the deposit."""
 
     name: str
@@ -442,7 +442,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Verification:
-    checks: tuple[Check, ...]
+    checks: tuple[VerifyCheck, ...]
     #: key id of the public key checked against
     keyid: str
     #: the signed Statement (None when the signature did not verify)
@@ -454,13 +454,13 @@ class Verification:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
     @property
-    def failures(self) -> tuple[Check, ...]:
+    def failures(self) -> tuple[VerifyCheck, ...]:
         return tuple(c for c in self.checks if not c.ok)
 
     def summary(self) -> str:
         """The final line: ``verified: ...`` or ``verification failed: ...``."""
         if not self.ok:
-            first = self.failures[0] if self.failures else Check("", False, "nothing checked")
+            first = self.failures[0] if self.failures else VerifyCheck("", False, "nothing checked")
             more = len(self.failures) - 1
             return ("verification failed: " + first.one_line()
                     + (f" (and {more} more failed check{'s' * (more > 1)})" if more else ""))
@@ -473,7 +473,7 @@ class Verification:
     def raise_for_failure(self) -> None:
         """AttestationError naming the first failed check's file, when one failed."""
         if not self.ok:
-            first = self.failures[0] if self.failures else Check("", False, "nothing checked")
+            first = self.failures[0] if self.failures else VerifyCheck("", False, "nothing checked")
             raise AttestationError(first.message, file=first.file)
 
 
@@ -520,7 +520,7 @@ def deposit_digest(path: Path) -> str:
 
 def verify(out_dir: Path, public_key: Path, *, deposit: Path | None = None,
            attestation: Path | None = None) -> Verification:
-    """Check ``out_dir``'s attestation against ``public_key`` (and ``deposit``).
+    """VerifyCheck ``out_dir``'s attestation against ``public_key`` (and ``deposit``).
 
     Raises AttestationError when an input cannot be read (the folder, the key, the
     attestation, the deposit); every check that ran, passed or failed, is in the result.
@@ -543,7 +543,7 @@ def verify(out_dir: Path, public_key: Path, *, deposit: Path | None = None,
     subjects = stmt["subject"]
     files = [s for s in subjects if not _is_deposit(s)]
     if not files:
-        checks.append(Check("subjects", False, "the attestation names no report file",
+        checks.append(VerifyCheck("subjects", False, "the attestation names no report file",
                             str(path)))
     checks += [_check_file(out_dir, s) for s in files]
     if deposit is not None and actual_deposit is not None:
@@ -552,28 +552,28 @@ def verify(out_dir: Path, public_key: Path, *, deposit: Path | None = None,
     return Verification(tuple(checks), key.keyid, stmt, deposit_checked=deposit is not None)
 
 
-def _check_signature(envelope: Envelope, key: SSlibKey, where: str) -> Check:
+def _check_signature(envelope: Envelope, key: SSlibKey, where: str) -> VerifyCheck:
     from securesystemslib.exceptions import Error as SslibError
 
     if envelope.payload_type != PAYLOAD_TYPE:
-        return Check("signature", False, f"payloadType {envelope.payload_type!r} is not "
+        return VerifyCheck("signature", False, f"payloadType {envelope.payload_type!r} is not "
                      f"{PAYLOAD_TYPE}", where)
     if not envelope.signatures:
-        return Check("signature", False, "the envelope carries no signature", where)
+        return VerifyCheck("signature", False, "the envelope carries no signature", where)
     if key.keyid not in envelope.signatures:
         signed_by = ", ".join(sorted(envelope.signatures))
-        return Check("signature", False, f"signed by key id {signed_by}, not by the given "
+        return VerifyCheck("signature", False, f"signed by key id {signed_by}, not by the given "
                      f"key (key id {key.keyid})", where)
     try:
         envelope.verify([key], 1)
     except (SslibError, ValueError):
-        return Check("signature", False, "the signature does not verify with the given key "
+        return VerifyCheck("signature", False, "the signature does not verify with the given key "
                      f"(key id {key.keyid}): the envelope was changed after it was signed",
                      where)
-    return Check("signature", True, f"Ed25519, key id {key.keyid}", where)
+    return VerifyCheck("signature", True, f"Ed25519, key id {key.keyid}", where)
 
 
-def _check_statement(payload: bytes, where: str) -> tuple[dict[str, Any] | None, Check]:
+def _check_statement(payload: bytes, where: str) -> tuple[dict[str, Any] | None, VerifyCheck]:
     """The signed Statement when it is qrepro's in-toto Statement v1, and the check."""
     from google.protobuf.json_format import (  # type: ignore[import-untyped, unused-ignore]
         ParseDict,
@@ -586,8 +586,8 @@ def _check_statement(payload: bytes, where: str) -> tuple[dict[str, Any] | None,
         Statement,
     )
 
-    def failed(message: str) -> tuple[None, Check]:
-        return None, Check("statement", False, message, where)
+    def failed(message: str) -> tuple[None, VerifyCheck]:
+        return None, VerifyCheck("statement", False, message, where)
 
     try:
         stmt = json.loads(payload.decode("utf-8"))
@@ -607,7 +607,7 @@ def _check_statement(payload: bytes, where: str) -> tuple[dict[str, Any] | None,
         if not isinstance(subject.get("name"), str) or not isinstance(digest, str):
             return failed(f"subject {subject.get('name')!r} has no name or no sha256 digest")
     count = len(stmt["subject"])
-    return stmt, Check("statement", True, f"in-toto Statement v1, {PREDICATE_TYPE}, "
+    return stmt, VerifyCheck("statement", True, f"in-toto Statement v1, {PREDICATE_TYPE}, "
                        f"{count} subject{'s' * (count != 1)}", where)
 
 
@@ -616,7 +616,7 @@ def _is_deposit(subject: Mapping[str, Any]) -> bool:
     return isinstance(annotations, dict) and annotations.get(ROLE_ANNOTATION) == DEPOSIT_ROLE
 
 
-def _check_file(out_dir: Path, subject: Mapping[str, Any]) -> Check:
+def _check_file(out_dir: Path, subject: Mapping[str, Any]) -> VerifyCheck:
     """A report subject: a safe name, a regular file in ``out_dir``, the signed sha256."""
     from harness.units import file_sha256
 
@@ -624,12 +624,12 @@ def _check_file(out_dir: Path, subject: Mapping[str, Any]) -> Check:
     expected: str = subject["digest"]["sha256"]
     reason = _unsafe_name(name)
     if reason is not None:
-        return Check(name, False, f"subject name {reason} (every report file lies in the "
+        return VerifyCheck(name, False, f"subject name {reason} (every report file lies in the "
                      "output folder)", name)
     path = out_dir.joinpath(*name.split("/"))
 
-    def failed(message: str) -> Check:
-        return Check(name, False, message, str(path))
+    def failed(message: str) -> VerifyCheck:
+        return VerifyCheck(name, False, message, str(path))
 
     if not path.exists() and not path.is_symlink():
         return failed(f"missing from {out_dir}")
@@ -648,18 +648,18 @@ def _check_file(out_dir: Path, subject: Mapping[str, Any]) -> Check:
     if actual != expected.lower():
         return failed(f"changed after it was signed: sha256 {actual} is not the signed "
                       f"{expected}")
-    return Check(name, True, f"sha256 {actual}", str(path))
+    return VerifyCheck(name, True, f"sha256 {actual}", str(path))
 
 
-def _check_deposit(deposit: Path, actual: str, subjects: list[Mapping[str, Any]]) -> Check:
+def _check_deposit(deposit: Path, actual: str, subjects: list[Mapping[str, Any]]) -> VerifyCheck:
     where = str(deposit)
     if not subjects:
-        return Check("deposit", False, "the attestation names no deposit (the evaluation "
+        return VerifyCheck("deposit", False, "the attestation names no deposit (the evaluation "
                      "ended before the deposit was read)", where)
     for subject in subjects:
         if subject["digest"]["sha256"].lower() == actual:
-            return Check("deposit", True, f"{deposit} is the signed deposit "
+            return VerifyCheck("deposit", True, f"{deposit} is the signed deposit "
                          f"{subject['name']}, sha256 {actual}", where)
     signed = ", ".join(f"{s['name']} {s['digest']['sha256']}" for s in subjects)
-    return Check("deposit", False, f"not the deposit evaluated: its sha256 {actual} is not "
+    return VerifyCheck("deposit", False, f"not the deposit evaluated: its sha256 {actual} is not "
                  f"the signed {signed}", where)

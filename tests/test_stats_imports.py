@@ -60,7 +60,8 @@ from harness.stats.aggregate import aggregate
 from harness.stats.comparative import Arm, compare_order
 from harness.stats.one_sided import one_sided
 from harness.stats.outcome import trials_to_decide
-from harness.stats.trials import compare_trials, one_effective_trial, tost_welch
+from harness.stats.trials import compare_trials, one_effective_trial
+from harness.stats.tost import tost_welch
 
 values = [0.81, 0.84, 0.79, 0.83, 0.8]
 results = [

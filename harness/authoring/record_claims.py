@@ -24,7 +24,7 @@ from typing import Any
 
 from scipy import optimize
 
-from harness.stats.trials import tost_power
+from harness.stats.tost import tost_power
 
 TARGET_POWER = 0.8
 COUNTS_ALPHA = 0.01

@@ -29,7 +29,8 @@ from harness.intake.archive import Deposit
 from harness.intake.manifest import Claim, Manifest
 from harness.models import CircuitRun, ClaimResult, Execution, RunEnvironment
 from harness.stats.compare import fmt
-from harness.stats.trials import compare_trials, spread_to_sd, tost_power
+from harness.stats.tost import spread_to_sd, tost_power
+from harness.stats.trials import compare_trials
 from harness.tolerances import AbsoluteTolerance, RelativeTolerance
 
 #: the powers docs/statistics.md's table is computed for: below the first, an honest claim

@@ -14,13 +14,13 @@ Device files, fifos and sockets are refused.
 Archive extraction trusts nothing in the archive:
 
 * member names must be relative, without ``..``, backslashes, NUL bytes or drive letters,
-  and at most :attr:`Limits.max_path_length` characters long;
+  and at most :attr:`ArchiveLimits.max_path_length` characters long;
 * only regular files and directories are extracted: every link (symbolic or hard,
   wherever it points), device file and fifo is rejected; tar members also pass
   :func:`tarfile.data_filter`;
 * the number of members, the declared total size and each zip member's compression ratio
   are checked before anything is written, and the bytes really written are counted again
-  while extracting, so a lying header cannot get past :class:`Limits`;
+  while extracting, so a lying header cannot get past :class:`ArchiveLimits`;
 * files are created exclusively: a duplicate member is an error, never an overwrite.
 
 Every violation raises :class:`~harness.errors.ArchiveError` with ``file`` = the archive's
@@ -50,8 +50,8 @@ __all__ = [
     "ARCHIVE_SUFFIXES",
     "DEFAULT_LIMITS",
     "RATIO_MIN_BYTES",
+    "ArchiveLimits",
     "Deposit",
-    "Limits",
     "inventory",
     "open_deposit",
     "snapshot",
@@ -85,7 +85,7 @@ _READ_ERRORS = (
 
 
 @dataclass(frozen=True)
-class Limits:
+class ArchiveLimits:
     """Limits on an archive's contents, checked on its headers and again while extracting.
 
     ``max_ratio`` is uncompressed/compressed size of one zip member (bomb detection); it
@@ -99,7 +99,7 @@ class Limits:
     max_path_length: int = 1024
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = ArchiveLimits()
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class Deposit:
 # --- public functions -------------------------------------------------------------------
 
 
-def open_deposit(source: Path, workdir: Path, limits: Limits = DEFAULT_LIMITS) -> Deposit:
+def open_deposit(source: Path, workdir: Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> Deposit:
     """Open a deposit: a directory in place, or an archive extracted safely under workdir.
 
     Raises DepositError (missing source, unknown type, outside symlink), ArchiveError
@@ -299,7 +299,9 @@ def _archive_kind(source: Path) -> _ArchiveKind:
     return "tar" if name.endswith(".tar") else "tar.gz"
 
 
-def _open_archive(source: Path, kind: _ArchiveKind, workdir: Path, limits: Limits) -> Deposit:
+def _open_archive(
+    source: Path, kind: _ArchiveKind, workdir: Path, limits: ArchiveLimits
+) -> Deposit:
     """Extract into a fresh directory under workdir; remove it again on any failure."""
     dest = _fresh_directory(workdir)
     try:
@@ -333,7 +335,7 @@ def _archive_root(dest: Path, archive: str) -> Path:
     )
 
 
-def _extract(source: Path, kind: _ArchiveKind, dest: Path, limits: Limits) -> None:
+def _extract(source: Path, kind: _ArchiveKind, dest: Path, limits: ArchiveLimits) -> None:
     """Check and extract every member; reading errors become ArchiveError."""
     archive = source.name
     try:
@@ -364,7 +366,7 @@ class _Member:
     opener: Callable[[], IO[bytes]]
 
 
-def _member_parts(name: str, archive: str, limits: Limits) -> tuple[str, ...]:
+def _member_parts(name: str, archive: str, limits: ArchiveLimits) -> tuple[str, ...]:
     """The safe relative path of a member name; ArchiveError naming it when unsafe."""
     if len(name) > limits.max_path_length:
         raise ArchiveError(
@@ -379,7 +381,7 @@ def _member_parts(name: str, archive: str, limits: Limits) -> tuple[str, ...]:
 
 
 def _tar_members(
-    tar: tarfile.TarFile, archive: str, dest: Path, limits: Limits
+    tar: tarfile.TarFile, archive: str, dest: Path, limits: ArchiveLimits
 ) -> Iterator[_Member]:
     """The members of a tar, read lazily (so limits stop a huge archive early)."""
     for info in tar:
@@ -422,7 +424,7 @@ def _tar_opener(tar: tarfile.TarFile, info: tarfile.TarInfo) -> Callable[[], IO[
     return opener
 
 
-def _zip_members(zf: zipfile.ZipFile, archive: str, limits: Limits) -> Iterator[_Member]:
+def _zip_members(zf: zipfile.ZipFile, archive: str, limits: ArchiveLimits) -> Iterator[_Member]:
     """The members of a zip, from its central directory."""
     for info in zf.infolist():
         parts = _member_parts(info.filename, archive, limits)
@@ -459,7 +461,7 @@ def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[b
 
 
 def _unpack(
-    members: Iterable[_Member], dest: Path, archive: str, limits: Limits, archive_bytes: int
+    members: Iterable[_Member], dest: Path, archive: str, limits: ArchiveLimits, archive_bytes: int
 ) -> None:
     """Check all declared metadata first, then write, counting the real bytes."""
     planned = _plan(members, archive, limits)
@@ -469,7 +471,7 @@ def _unpack(
         _write_member(member, dest, meter)
 
 
-def _plan(members: Iterable[_Member], archive: str, limits: Limits) -> list[_Member]:
+def _plan(members: Iterable[_Member], archive: str, limits: ArchiveLimits) -> list[_Member]:
     """Members list after the count, declared total size and compression ratio checks."""
     planned: list[_Member] = []
     declared = 0
@@ -490,7 +492,7 @@ def _plan(members: Iterable[_Member], archive: str, limits: Limits) -> list[_Mem
     return planned
 
 
-def _check_whole_ratio(total: int, archive_bytes: int, archive: str, limits: Limits) -> None:
+def _check_whole_ratio(total: int, archive_bytes: int, archive: str, limits: ArchiveLimits) -> None:
     """Many small members can make a bomb that no single member's ratio shows."""
     if total < WHOLE_RATIO_MIN_BYTES:
         return
@@ -504,7 +506,7 @@ def _check_whole_ratio(total: int, archive_bytes: int, archive: str, limits: Lim
         )
 
 
-def _check_ratio(member: _Member, archive: str, limits: Limits) -> None:
+def _check_ratio(member: _Member, archive: str, limits: ArchiveLimits) -> None:
     if member.compressed is None or member.size < RATIO_MIN_BYTES:
         return
     ratio = member.size / max(member.compressed, 1)
@@ -541,7 +543,7 @@ def _write_member(member: _Member, dest: Path, meter: _Meter) -> None:
 class _Meter:
     """Counts the bytes really written, so a lying header cannot get past the limits."""
 
-    def __init__(self, archive: str, limits: Limits) -> None:
+    def __init__(self, archive: str, limits: ArchiveLimits) -> None:
         self.archive = archive
         self.limits = limits
         self.total = 0

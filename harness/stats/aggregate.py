@@ -25,10 +25,10 @@ import numpy as np
 
 from harness.errors import ComparisonError
 from harness.models import Comparison
+from harness.stats.bootstrap import bootstrap_ci
 from harness.stats.compare import error_comparison, fmt
 from harness.stats.distributions import t_ppf
 from harness.stats.outcome import equivalence, more_trials, trials_to_decide
-from harness.stats.trials import bootstrap_ci
 
 Statistic = Literal["mean", "median", "fraction_above"]
 

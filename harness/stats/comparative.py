@@ -26,7 +26,7 @@ from harness.models import Comparison
 from harness.stats.compare import error_comparison, fmt
 from harness.stats.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from harness.stats.outcome import Outcome, at_least
-from harness.stats.trials import welch_df
+from harness.stats.tost import welch_df
 
 
 @dataclass(frozen=True)

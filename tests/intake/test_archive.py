@@ -18,8 +18,8 @@ from harness.errors import ArchiveError, DepositError, ManifestError
 from harness.intake.archive import (
     DEFAULT_LIMITS,
     LINKS_MESSAGE,
+    ArchiveLimits,
     Deposit,
-    Limits,
     _Member,
     _Meter,
     file_sha256,
@@ -99,7 +99,7 @@ def bad_zip(tmp_path: Path, info: zipfile.ZipInfo, data: bytes = b"") -> Path:
 
 
 def expect_archive_error(
-    source: Path, workdir: Path, member: str, limits: Limits = DEFAULT_LIMITS
+    source: Path, workdir: Path, member: str, limits: ArchiveLimits = DEFAULT_LIMITS
 ) -> str:
     """Opening fails naming archive + member, and leaves nothing extracted behind."""
     before = source.read_bytes()
@@ -262,7 +262,7 @@ def test_small_compressible_member_is_not_a_bomb(tmp_path: Path) -> None:
 def test_too_many_members(tmp_path: Path, name: str) -> None:
     content = {**CONTENT, "e1": b"1", "e2": b"2"}
     source = make_archive(tmp_path / name, content)
-    message = expect_archive_error(source, tmp_path / "work", "e1", Limits(max_files=4))
+    message = expect_archive_error(source, tmp_path / "work", "e1", ArchiveLimits(max_files=4))
     assert "more than 4 members" in message
 
 
@@ -270,7 +270,7 @@ def test_too_many_members(tmp_path: Path, name: str) -> None:
 def test_total_size_limit(tmp_path: Path, name: str) -> None:
     content = {**CONTENT, "data/big.bin": os.urandom(1000)}
     source = make_archive(tmp_path / name, content)
-    limits = Limits(max_total_bytes=500)
+    limits = ArchiveLimits(max_total_bytes=500)
     assert "exceeds 500 bytes" in expect_archive_error(
         source, tmp_path / "work", "data/big.bin", limits
     )
@@ -279,7 +279,7 @@ def test_total_size_limit(tmp_path: Path, name: str) -> None:
 def test_long_member_name(tmp_path: Path) -> None:
     member = "d/" + "x" * 200
     source = bad_zip(tmp_path, zipfile.ZipInfo(member), b"x")
-    limits = Limits(max_path_length=100)
+    limits = ArchiveLimits(max_path_length=100)
     assert "longer than" in expect_archive_error(source, tmp_path / "work", member, limits)
 
 
@@ -294,11 +294,11 @@ def test_meter_counts_real_bytes_against_a_lying_header(tmp_path: Path) -> None:
     def member(size: int) -> _Member:
         return _Member("m", ("m",), False, size, None, lambda: io.BytesIO())
 
-    meter = _Meter("a.zip", Limits(max_total_bytes=150))
+    meter = _Meter("a.zip", ArchiveLimits(max_total_bytes=150))
     with pytest.raises(ArchiveError, match="header declares") as caught:
         meter.copy(io.BytesIO(bytes(100)), io.BytesIO(), member(10))
     assert caught.value.field == "m"
-    meter = _Meter("a.zip", Limits(max_total_bytes=150))
+    meter = _Meter("a.zip", ArchiveLimits(max_total_bytes=150))
     meter.copy(io.BytesIO(bytes(100)), io.BytesIO(), member(100))
     with pytest.raises(ArchiveError, match="expands beyond 150"):
         meter.copy(io.BytesIO(bytes(100)), io.BytesIO(), member(100))

@@ -11,7 +11,7 @@ from harness.stats.comparative import Arm, compare_order
 from harness.stats.one_sided import one_sided
 from harness.stats.outcome import at_least, at_most, equivalence, trials_to_decide
 from harness.stats.quantum_volume import qv_criterion, width_of
-from harness.stats.trials import tost_one_sample
+from harness.stats.tost import tost_one_sample
 
 
 def test_equivalence_outcomes() -> None:

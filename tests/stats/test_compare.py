@@ -16,7 +16,7 @@ from harness.stats.compare import (
     permutation_null,
 )
 from harness.stats.metrics import bind_metric
-from harness.stats.trials import spread_to_sd, tost_from_summary, tost_one_sample, tost_power
+from harness.stats.tost import spread_to_sd, tost_from_summary, tost_one_sample, tost_power
 from harness.tolerances import (
     AbsoluteTolerance,
     DistanceTolerance,

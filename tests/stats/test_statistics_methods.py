@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from harness.stats.bootstrap import bootstrap_ci, compare_bootstrap
 from harness.stats.chisquare import chi_square_counts, merge_sparse_cells
 from harness.stats.multiple import benjamini_hochberg, discrepancy_flags, holm
-from harness.stats.trials import bootstrap_ci, compare_bootstrap, tost_welch, welch_df
+from harness.stats.tost import tost_welch, welch_df
 from tests.distributions import porter_thomas, sample
 
 

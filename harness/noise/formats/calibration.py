@@ -14,7 +14,7 @@ from harness.noise.formats.fields import (
     CALIBRATION_FORMAT,
     FORMAT,
     MAX_QUBITS,
-    Check,
+    FieldReader,
     Json,
     clean_float,
     index_path,
@@ -37,7 +37,7 @@ def from_calibration(d: Any, display: str) -> Json:
     by the depolarizing channel that brings the average gate infidelity to the calibrated
     ``error`` (as qiskit-aer's ``basic_device_gate_errors``); T2 is clamped to 2*T1.
     """
-    c = Check(display)
+    c = FieldReader(display)
     required = ("format", "device", "timestamp", "num_qubits", "qubits", "gates")
     root = read_root(c, d, CALIBRATION_FORMAT, required, ("coupling_map",))
     c.text(root["device"], "device")
@@ -61,14 +61,14 @@ def from_calibration(d: Any, display: str) -> Json:
     return validate_converted(spec, display, conv.origins)
 
 
-def _calibration_qubits(c: Check, value: Any, n: int) -> list[_QubitCalibration]:
+def _calibration_qubits(c: FieldReader, value: Any, n: int) -> list[_QubitCalibration]:
     items = c.array(value, "qubits")
     if len(items) != n:
         c.fail("qubits", f"expected one entry per qubit (num_qubits = {n}), got {len(items)}")
     return [_calibration_qubit(c, raw, index_path("qubits", q)) for q, raw in enumerate(items)]
 
 
-def _calibration_qubit(c: Check, raw: Any, path: str) -> _QubitCalibration:
+def _calibration_qubit(c: FieldReader, raw: Any, path: str) -> _QubitCalibration:
     optional = ("readout_error", "prob_meas1_prep0", "prob_meas0_prep1")
     entry = c.obj(raw, path, ("t1", "t2"), optional)
     t1 = c.real(entry["t1"], key_path(path, "t1"), low=0.0, low_open=True)
@@ -78,7 +78,7 @@ def _calibration_qubit(c: Check, raw: Any, path: str) -> _QubitCalibration:
     )
 
 
-def _calibration_readout(c: Check, entry: Json, path: str) -> list[list[float]] | None:
+def _calibration_readout(c: FieldReader, entry: Json, path: str) -> list[list[float]] | None:
     """The asymmetric pair if given (as qiskit-aer does), else the symmetric readout_error."""
     asym = [key for key in ("prob_meas1_prep0", "prob_meas0_prep1") if key in entry]
     if len(asym) == 1:
@@ -95,7 +95,7 @@ def _calibration_readout(c: Check, entry: Json, path: str) -> list[list[float]] 
     return [[clean_float(1.0 - p10), p10], [p01, clean_float(1.0 - p01)]]
 
 
-def _calibration_gate(c: Check, raw: Any, path: str, cals: list[_QubitCalibration]) -> Json:
+def _calibration_gate(c: FieldReader, raw: Any, path: str, cals: list[_QubitCalibration]) -> Json:
     entry = c.obj(raw, path, ("gate", "qubits", "error", "duration"))
     name = c.text(entry["gate"], key_path(path, "gate"))
     qubits_path = key_path(path, "qubits")

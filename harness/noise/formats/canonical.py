@@ -15,7 +15,7 @@ from harness.noise.formats.fields import (
     FORMAT,
     MAX_QUBITS,
     PROB_TOL,
-    Check,
+    FieldReader,
     Json,
     index_path,
     key_path,
@@ -45,7 +45,7 @@ def validate_noise(spec: Any, display: str) -> Json:
     numbers as floats, complex numbers as ``[re, im]``, thermal-relaxation ``t1``/``t2`` as
     per-qubit lists, zero-probability Pauli terms dropped. Idempotent.
     """
-    c = Check(display)
+    c = FieldReader(display)
     optional = ("coupling_map", "basis_gates", "gate_errors", "readout_errors")
     root = read_root(c, spec, FORMAT, ("format", "num_qubits"), optional)
     n = c.integer(root["num_qubits"], "num_qubits", low=1, high=MAX_QUBITS)
@@ -66,7 +66,7 @@ def validate_noise(spec: Any, display: str) -> Json:
 _ALWAYS = frozenset({"measure", "reset", "id", "delay"})
 
 
-def _in_basis(c: Check, errors: list[Json], basis: list[str] | None) -> None:
+def _in_basis(c: FieldReader, errors: list[Json], basis: list[str] | None) -> None:
     """Noise on a gate the model's basis does not know never applies: say so."""
     if basis is None:
         return
@@ -79,14 +79,14 @@ def _in_basis(c: Check, errors: list[Json], basis: list[str] | None) -> None:
                        "would never apply")
 
 
-def _qubit_index(c: Check, value: Any, path: str, n: int) -> int:
+def _qubit_index(c: FieldReader, value: Any, path: str, n: int) -> int:
     index = c.integer(value, path)
     if index >= n:
         c.fail(path, f"qubit index {index} is out of range: num_qubits is {n}")
     return index
 
 
-def qubit_list(c: Check, value: Any, path: str, n: int) -> list[int] | None:
+def qubit_list(c: FieldReader, value: Any, path: str, n: int) -> list[int] | None:
     """``null`` or a non-empty list of distinct qubit indices below ``n``."""
     if value is None:
         return None
@@ -100,7 +100,7 @@ def qubit_list(c: Check, value: Any, path: str, n: int) -> list[int] | None:
     return qubits
 
 
-def _coupling_map(c: Check, value: Any, n: int) -> list[list[int]] | None:
+def _coupling_map(c: FieldReader, value: Any, n: int) -> list[list[int]] | None:
     if value is None:
         return None
     edges: list[list[int]] = []
@@ -115,7 +115,7 @@ def _coupling_map(c: Check, value: Any, n: int) -> list[list[int]] | None:
     return edges
 
 
-def name_list(c: Check, value: Any, path: str, *, min_len: int) -> list[str]:
+def name_list(c: FieldReader, value: Any, path: str, *, min_len: int) -> list[str]:
     """Distinct non-empty strings, returned sorted."""
     names: list[str] = []
     for k, raw in enumerate(c.array(value, path, min_len=min_len)):
@@ -126,14 +126,14 @@ def name_list(c: Check, value: Any, path: str, *, min_len: int) -> list[str]:
     return sorted(names)
 
 
-def _basis_gates(c: Check, value: Any) -> list[str] | None:
+def _basis_gates(c: FieldReader, value: Any) -> list[str] | None:
     return None if value is None else name_list(c, value, "basis_gates", min_len=1)
 
 
 # --- gate errors ---------------------------------------------------------------------------
 
 
-def _gate_errors(c: Check, value: Any, n: int) -> list[Json]:
+def _gate_errors(c: FieldReader, value: Any, n: int) -> list[Json]:
     seen: dict[tuple[str, tuple[int, ...] | None], int] = {}
     out: list[Json] = []
     for i, raw in enumerate(c.array(value, "gate_errors")):
@@ -143,7 +143,7 @@ def _gate_errors(c: Check, value: Any, n: int) -> list[Json]:
     return out
 
 
-def _gate_error(c: Check, raw: Any, path: str, n: int) -> Json:
+def _gate_error(c: FieldReader, raw: Any, path: str, n: int) -> Json:
     entry = c.obj(raw, path, ("gates", "channels"), ("qubits", "arity"))
     qubits = qubit_list(c, entry.get("qubits"), key_path(path, "qubits"), n)
     arity = _arity(c, entry, path, qubits, n)
@@ -157,7 +157,7 @@ def _gate_error(c: Check, raw: Any, path: str, n: int) -> Json:
     return {"gates": gates, "qubits": qubits, "arity": arity, "channels": channels}
 
 
-def _arity(c: Check, entry: Json, path: str, qubits: list[int] | None, n: int) -> int:
+def _arity(c: FieldReader, entry: Json, path: str, qubits: list[int] | None, n: int) -> int:
     arity_path = key_path(path, "arity")
     arity = None
     if "arity" in entry:
@@ -171,7 +171,7 @@ def _arity(c: Check, entry: Json, path: str, qubits: list[int] | None, n: int) -
     return len(qubits)
 
 
-def _gate_names(c: Check, value: Any, path: str, arity: int) -> list[str]:
+def _gate_names(c: FieldReader, value: Any, path: str, arity: int) -> list[str]:
     names = name_list(c, value, path, min_len=1)
     for k, name in enumerate(value):
         known = _GATE_ARITY.get(name)
@@ -184,7 +184,7 @@ def _gate_names(c: Check, value: Any, path: str, arity: int) -> list[str]:
 
 
 def _claim_targets(
-    c: Check, entry: Json, index: int, seen: dict[tuple[str, tuple[int, ...] | None], int]
+    c: FieldReader, entry: Json, index: int, seen: dict[tuple[str, tuple[int, ...] | None], int]
 ) -> None:
     """One entry per (gate, qubits): several channels belong in one entry's list."""
     target = None if entry["qubits"] is None else tuple(entry["qubits"])
@@ -202,7 +202,7 @@ def _claim_targets(
 # --- readout errors ------------------------------------------------------------------------
 
 
-def _readout_errors(c: Check, value: Any, n: int) -> list[Json]:
+def _readout_errors(c: FieldReader, value: Any, n: int) -> list[Json]:
     seen: dict[int | None, int] = {}
     out: list[Json] = []
     for i, raw in enumerate(c.array(value, "readout_errors")):
@@ -223,7 +223,7 @@ def _readout_errors(c: Check, value: Any, n: int) -> list[Json]:
     return out
 
 
-def _readout_matrix(c: Check, value: Any, path: str) -> list[list[float]]:
+def _readout_matrix(c: FieldReader, value: Any, path: str) -> list[list[float]]:
     rows = c.array(value, path, length=2)
     matrix: list[list[float]] = []
     for r, raw_row in enumerate(rows):

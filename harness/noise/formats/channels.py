@@ -15,7 +15,7 @@ from typing import Any
 from harness.noise.formats.fields import (
     CPTP_TOL,
     PROB_TOL,
-    Check,
+    FieldReader,
     Json,
     Matrix,
     clean_float,
@@ -27,7 +27,7 @@ from harness.noise.formats.fields import (
 PAULI_LABEL = re.compile(r"[IXYZ]+")
 
 
-def validate_channel(c: Check, raw: Any, path: str, arity: int) -> Json:
+def validate_channel(c: FieldReader, raw: Any, path: str, arity: int) -> Json:
     if not isinstance(raw, dict):
         c.fail(path, f"expected an object, got {kind_of(raw)}")
     if "type" not in raw:
@@ -41,7 +41,7 @@ def validate_channel(c: Check, raw: Any, path: str, arity: int) -> Json:
     return validator(c, raw, path, arity)
 
 
-def _depolarizing(c: Check, raw: Json, path: str, n: int) -> Json:
+def _depolarizing(c: FieldReader, raw: Json, path: str, n: int) -> Json:
     ch = c.obj(raw, path, ("type", "p"))
     top = 4.0**n / (4.0**n - 1.0)
     rule = f"the depolarizing parameter of a {n}-qubit error is in [0, 4^n/(4^n-1) = {top:.6g}]"
@@ -51,7 +51,7 @@ def _depolarizing(c: Check, raw: Json, path: str, n: int) -> Json:
     }
 
 
-def _pauli(c: Check, raw: Json, path: str, n: int) -> Json:
+def _pauli(c: FieldReader, raw: Json, path: str, n: int) -> Json:
     ch = c.obj(raw, path, ("type", "terms"))
     terms_path = key_path(path, "terms")
     terms = ch["terms"]
@@ -71,7 +71,7 @@ def _pauli(c: Check, raw: Json, path: str, n: int) -> Json:
     return {"type": "pauli", "terms": dict(sorted(kept.items()))}
 
 
-def _kraus(c: Check, raw: Json, path: str, n: int) -> Json:
+def _kraus(c: FieldReader, raw: Json, path: str, n: int) -> Json:
     ch = c.obj(raw, path, ("type", "operators"))
     ops_path = key_path(path, "operators")
     raw_ops = c.array(ch["operators"], ops_path, min_len=1)
@@ -86,7 +86,7 @@ def _kraus(c: Check, raw: Json, path: str, n: int) -> Json:
     return {"type": "kraus", "operators": [encode_matrix(op) for op in ops]}
 
 
-def _kraus_operator(c: Check, value: Any, path: str, n: int) -> Matrix:
+def _kraus_operator(c: FieldReader, value: Any, path: str, n: int) -> Matrix:
     dim = 1 << n
     rows = value if isinstance(value, list) else []
     if len(rows) != dim or not all(isinstance(r, list) and len(r) == dim for r in rows):
@@ -106,7 +106,7 @@ def encode_matrix(op: Matrix) -> list[list[list[float]]]:
     return [[[clean_float(z.real), clean_float(z.imag)] for z in row] for row in op]
 
 
-def _thermal_relaxation(c: Check, raw: Json, path: str, n: int) -> Json:
+def _thermal_relaxation(c: FieldReader, raw: Json, path: str, n: int) -> Json:
     ch = c.obj(raw, path, ("type", "t1", "t2", "time"), ("excited_state_population",))
     t1, _ = _per_qubit_times(c, ch["t1"], key_path(path, "t1"), n)
     t2, t2_paths = _per_qubit_times(c, ch["t2"], key_path(path, "t2"), n)
@@ -126,7 +126,9 @@ def _thermal_relaxation(c: Check, raw: Json, path: str, n: int) -> Json:
     }
 
 
-def _per_qubit_times(c: Check, value: Any, path: str, n: int) -> tuple[list[float], list[str]]:
+def _per_qubit_times(
+    c: FieldReader, value: Any, path: str, n: int
+) -> tuple[list[float], list[str]]:
     """T1 or T2: a scalar (1-qubit errors only) or one positive value per qubit."""
     if not isinstance(value, list):
         if n != 1:
@@ -144,7 +146,7 @@ def _per_qubit_times(c: Check, value: Any, path: str, n: int) -> tuple[list[floa
     return [c.real(v, p, low=0.0, low_open=True) for v, p in zip(items, paths, strict=True)], paths
 
 
-_CHANNELS: dict[str, Callable[[Check, Json, str, int], Json]] = {
+_CHANNELS: dict[str, Callable[[FieldReader, Json, str, int], Json]] = {
     "depolarizing": _depolarizing,
     "pauli": _pauli,
     "kraus": _kraus,

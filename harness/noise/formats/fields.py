@@ -1,6 +1,6 @@
 """Shared building blocks of the noise-model formats: names, field paths, typed accessors.
 
-Every validator and importer reports problems through :class:`Check`, which raises
+Every validator and importer reports problems through :class:`FieldReader`, which raises
 :class:`~harness.errors.NoiseModelError` naming the file and the field
 (``gate_errors[3].channels[0].p``); :func:`key_path` and :func:`index_path` build those
 field paths.
@@ -69,7 +69,7 @@ def clean_float(value: float) -> float:
     return float(value) + 0.0
 
 
-class Check:
+class FieldReader:
     """Typed accessors that raise :class:`NoiseModelError` naming the file and the field."""
 
     def __init__(self, display: str) -> None:
@@ -172,7 +172,7 @@ def _bounds_text(low: float | None, high: float | None, low_open: bool) -> str:
 
 
 def read_root(
-    c: Check, value: Any, fmt: str, required: tuple[str, ...], optional: tuple[str, ...]
+    c: FieldReader, value: Any, fmt: str, required: tuple[str, ...], optional: tuple[str, ...]
 ) -> Json:
     """The top-level object, with its ``format`` checked before anything else."""
     if not isinstance(value, dict):

@@ -17,7 +17,7 @@ from harness.noise.formats.fields import (
     FORMAT,
     PROB_TOL,
     ROOT,
-    Check,
+    FieldReader,
     Json,
     Matrix,
     index_path,
@@ -42,7 +42,7 @@ def from_qiskit_dict(d: Any, display: str) -> Json:
     Pauli-only errors become ``pauli`` channels, any other error one ``kraus`` channel;
     ``num_qubits`` is the smallest number that holds every qubit the model names.
     """
-    c = Check(display)
+    c = FieldReader(display)
     root = c.obj(d, ROOT, ("errors",), ("x90_gates",))
     conv = Converted()
     for i, raw in enumerate(c.array(root["errors"], "errors")):
@@ -65,7 +65,7 @@ def from_qiskit_dict(d: Any, display: str) -> Json:
     return validate_converted(spec, display, conv.origins)
 
 
-def _gate_qubit_lists(c: Check, value: Any, path: str) -> list[list[int] | None]:
+def _gate_qubit_lists(c: FieldReader, value: Any, path: str) -> list[list[int] | None]:
     """``gate_qubits``: absent means all qubits (``[None]``)."""
     if value is None:
         return [None]
@@ -76,7 +76,7 @@ def _gate_qubit_lists(c: Check, value: Any, path: str) -> list[list[int] | None]
     return out
 
 
-def _import_qerror(c: Check, raw: Json, path: str, conv: Converted) -> None:
+def _import_qerror(c: FieldReader, raw: Json, path: str, conv: Converted) -> None:
     entry = c.obj(
         raw, path, ("type", "operations", "instructions", "probabilities"), ("id", "gate_qubits")
     )
@@ -97,7 +97,7 @@ def _import_qerror(c: Check, raw: Json, path: str, conv: Converted) -> None:
         )
 
 
-def _qiskit_circuits(c: Check, value: Any, path: str) -> list[list[Json]]:
+def _qiskit_circuits(c: FieldReader, value: Any, path: str) -> list[list[Json]]:
     """``instructions``: a list of circuits, each a list of {name, qubits, params?}."""
     circuits: list[list[Json]] = []
     for k, raw in enumerate(c.array(value, path, min_len=1)):
@@ -115,7 +115,7 @@ def _qiskit_circuits(c: Check, value: Any, path: str) -> list[list[Json]]:
     return circuits
 
 
-def _qiskit_probabilities(c: Check, value: Any, path: str, count: int) -> list[float]:
+def _qiskit_probabilities(c: FieldReader, value: Any, path: str, count: int) -> list[float]:
     probs_path = key_path(path, "probabilities")
     items = c.array(value, probs_path)
     if len(items) != count:
@@ -128,7 +128,7 @@ def _qiskit_probabilities(c: Check, value: Any, path: str, count: int) -> list[f
 
 
 def _qiskit_channel(
-    c: Check, circuits: list[list[Json]], probs: list[float], path: str, arity: int
+    c: FieldReader, circuits: list[list[Json]], probs: list[float], path: str, arity: int
 ) -> Json:
     terms = _pauli_terms(circuits, probs, arity)
     if terms is not None:
@@ -179,7 +179,7 @@ def _instruction_paulis(inst: Json) -> list[tuple[int, str]] | None:
 
 
 def _qiskit_kraus(
-    c: Check, circuits: list[list[Json]], probs: list[float], path: str, arity: int
+    c: FieldReader, circuits: list[list[Json]], probs: list[float], path: str, arity: int
 ) -> list[Matrix]:
     """Kraus operators of a general qiskit error, via QuantumError and quantum_info.Kraus."""
     import numpy as np
@@ -199,7 +199,7 @@ def _qiskit_kraus(
         c.fail(inst_path, f"cannot convert this error to Kraus operators: {exc}")
 
 
-def _qiskit_circuit(c: Check, circuit: list[Json], path: str, arity: int) -> QuantumCircuit:
+def _qiskit_circuit(c: FieldReader, circuit: list[Json], path: str, arity: int) -> QuantumCircuit:
     from qiskit import QuantumCircuit
     from qiskit.exceptions import QiskitError
 
@@ -213,7 +213,7 @@ def _qiskit_circuit(c: Check, circuit: list[Json], path: str, arity: int) -> Qua
     return qc
 
 
-def _qiskit_instruction(c: Check, inst: Json, path: str) -> Instruction:
+def _qiskit_instruction(c: FieldReader, inst: Json, path: str) -> Instruction:
     from qiskit.circuit import Reset
     from qiskit.circuit.library import IGate, XGate, YGate, ZGate
 
@@ -237,7 +237,7 @@ def _qiskit_instruction(c: Check, inst: Json, path: str) -> Instruction:
     return _parametrised_instruction(c, inst, path)
 
 
-def _parametrised_instruction(c: Check, inst: Json, path: str) -> Instruction:
+def _parametrised_instruction(c: FieldReader, inst: Json, path: str) -> Instruction:
     """A ``pauli`` (label), ``unitary`` (matrix) or ``kraus`` (matrices) instruction."""
     from qiskit.circuit.library import PauliGate, UnitaryGate
     from qiskit.exceptions import QiskitError
@@ -256,7 +256,7 @@ def _parametrised_instruction(c: Check, inst: Json, path: str) -> Instruction:
         c.fail(params_path, f"invalid '{name}' parameters: {exc}")
 
 
-def _import_roerror(c: Check, raw: Json, path: str, conv: Converted) -> None:
+def _import_roerror(c: FieldReader, raw: Json, path: str, conv: Converted) -> None:
     entry = c.obj(raw, path, ("type", "operations", "probabilities"), ("id", "gate_qubits"))
     ops_path = key_path(path, "operations")
     if name_list(c, entry["operations"], ops_path, min_len=1) != ["measure"]:
