@@ -5,12 +5,7 @@ every state change is one short transaction, committed before the call returns, 
 SIGKILL at any moment leaves a consistent database that the next batch reads back. Callers
 get :class:`Row` (frozen data), never an ORM object or a session.
 
-An attempt only moves forward, and a final state (done, error, interrupted) never changes::
-
-    queued --> building --> running --> done
-      |           |            |
-      +-----------+------------+------> error         (deposit unreadable, build or run failed)
-      +-----------+------------+------> interrupted   (Ctrl-C, or found by recover())
+An attempt only moves forward through the states of :mod:`harness.batch.attempts`.
 
 Evaluating a submission again (a fixed deposit, ``--retry failed``) is a new row; the old
 one stays. SQLite (the default, ``OUT/ledger.sqlite``) runs in WAL mode with a busy timeout
@@ -23,17 +18,14 @@ opening a ledger brings its database to the newest revision, in one transaction.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -58,19 +50,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from harness.batch.attempt_table import render_table, write_csv
+from harness.batch.attempts import ACTIVE, COLUMNS, FINAL, NEXT, STATES, Row, State
+from harness.batch.liveness import pid_alive
 from harness.errors import LedgerError, OutputError
-from harness.wording import plural
 
-State = Literal["queued", "building", "running", "done", "error", "interrupted"]
-STATES: Final[tuple[str, ...]] = get_args(State)
-ACTIVE: Final = ("queued", "building", "running")
-FINAL: Final = frozenset({"done", "error", "interrupted"})
-NEXT: Final[Mapping[str, frozenset[str]]] = {
-    "queued": frozenset({"building", "error", "interrupted"}),
-    "building": frozenset({"running", "error", "interrupted"}),
-    "running": frozenset({"done", "error", "interrupted"}),
-}
-#: what ``mark`` may set besides the state (times, owner and ids are the ledger's own)
 MARKABLE: Final = frozenset(
     {"title", "deposit_digest", "report_dir", "error_kind", "error_message", "badges_awarded"}
 )
@@ -147,54 +131,6 @@ class Evaluation(Base):
     owner: Mapped[str] = mapped_column(String(255))
 
 
-@dataclass(frozen=True)
-class Row:
-    """One evaluation attempt as plain data, detached from the database."""
-
-    id: int
-    submission: str
-    title: str | None
-    source: str
-    deposit_digest: str | None
-    options_digest: str
-    harness_version: str
-    state: str
-    badges_requested: tuple[str, ...]
-    badges_awarded: Mapping[str, bool] | None
-    report_dir: str | None
-    error_kind: str | None
-    error_message: str | None
-    queued_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    wall_s: float | None
-    owner: str
-
-    @property
-    def final(self) -> bool:
-        return self.state in FINAL
-
-    def reason(self) -> str:
-        """``kind: message`` on one line (empty when the attempt recorded none)."""
-        message = " ".join((self.error_message or "").split())
-        return ": ".join(p for p in (self.error_kind, message) if p)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: times in ISO 8601, badges as a list and a dict."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, dt.datetime):
-                value = value.isoformat()
-            elif isinstance(value, tuple):
-                value = list(value)
-            elif isinstance(value, Mapping):
-                value = dict(value)
-            out[f.name] = value
-        return out
-
-
-COLUMNS: Final = tuple(f.name for f in fields(Row))
 
 
 def _text(value: str) -> str:
@@ -208,28 +144,6 @@ def _row(e: Evaluation) -> Row:
     values["badges_requested"] = tuple(e.badges_requested)
     values["badges_awarded"] = None if e.badges_awarded is None else dict(e.badges_awarded)
     return Row(**values)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host and is not a zombie."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
-
-
-def everyone_gone(owner: str) -> bool:
-    """For ``recover`` at the start of a batch that is its ledger's only writer."""
-    return False
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -505,71 +419,3 @@ def _check_badges(eval_id: int, badges: Any) -> None:
     ):
         raise LedgerError(f"evaluation {eval_id}: badges_awarded must map badge names to "
                           f"true/false, not {badges!r}")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)
-
-
-def write_csv(rows: Sequence[Row], path: Path) -> Path:
-    """``rows`` as CSV at ``path``: a temporary name first, then a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            for row in rows:
-                data = row.as_dict()
-                writer.writerow([_cell(data[name]) for name in COLUMNS])
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
-    return path
-
-
-def _wall(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(seconds, 60)
-    return f"{secs:.1f} s" if minutes == 0 else f"{int(minutes)} min {secs:02.0f} s"
-
-
-def _columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip()
-            for r in rows]
-
-
-def render_table(latest: Sequence[Row], attempts: int, *, slowest: int = 5,
-                 reason_width: int = 100) -> str:
-    """State counts, the slowest and the failed, over the latest attempt per submission."""
-    if not latest:
-        return "ledger: no evaluations\n"
-    lines = [f"ledger: {plural(len(latest), 'submission')}, {attempts} evaluations "
-             "(latest evaluation of each submission below)", ""]
-    counts = {s: sum(r.state == s for r in latest) for s in STATES}
-    lines += _columns([("state", "count"), *((s, str(n)) for s, n in counts.items() if n)])
-    timed = sorted((r for r in latest if r.wall_s is not None),
-                   key=lambda r: r.wall_s or 0.0, reverse=True)[:slowest]
-    if timed:
-        lines += ["", "slowest"]
-        lines += _columns([("submission", "wall", "state"),
-                           *((r.submission, _wall(r.wall_s), r.state) for r in timed)])
-    failed = [r for r in latest if r.state in ("error", "interrupted")]
-    if failed:
-        lines += ["", "failed"]
-        lines += _columns([
-            ("submission", "state", "reason"),
-            *((r.submission, r.state, _clip(r.reason() or "(no reason recorded)", reason_width))
-              for r in failed),
-        ])
-    return "\n".join(lines) + "\n"
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3].rstrip() + "..."

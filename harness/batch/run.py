@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness import __version__
-from harness.batch.ledger import Ledger, Row, everyone_gone
+from harness.batch.attempts import Row
+from harness.batch.ledger import Ledger
+from harness.batch.liveness import everyone_gone
 from harness.batch.submissions import Submission
 from harness.batch.worker import (
     Result,

@@ -29,20 +29,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from harness.batch.ledger import (
-    ACTIVE,
-    COLUMNS,
-    FINAL,
-    HEAD,
-    LEDGER_NAME,
-    MIGRATIONS,
-    STATES,
-    VERSION_TABLE,
-    Base,
-    Ledger,
-    Row,
-    everyone_gone,
-)
+from harness.batch.attempts import ACTIVE, COLUMNS, FINAL, STATES, Row
+from harness.batch.ledger import HEAD, LEDGER_NAME, MIGRATIONS, VERSION_TABLE, Base, Ledger
+from harness.batch.liveness import everyone_gone
 from harness.errors import LedgerError, QreproError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,7 +278,8 @@ def test_recover_marks_rows_of_gone_processes_interrupted(tmp_path: Path) -> Non
 WORKER = """
 import sys
 from pathlib import Path
-from harness.batch.ledger import Ledger, everyone_gone
+from harness.batch.ledger import Ledger
+from harness.batch.liveness import everyone_gone
 
 out, ready = Path(sys.argv[1]), Path(sys.argv[2])
 ledger = Ledger.for_dir(out)

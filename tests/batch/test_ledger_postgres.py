@@ -37,15 +37,9 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import create_engine
 
-from harness.batch.ledger import (
-    HEAD,
-    MIGRATION_LOCK,
-    VERSION_TABLE,
-    Base,
-    Ledger,
-    State,
-    everyone_gone,
-)
+from harness.batch.attempts import State
+from harness.batch.ledger import HEAD, MIGRATION_LOCK, VERSION_TABLE, Base, Ledger
+from harness.batch.liveness import everyone_gone
 from harness.errors import LedgerError
 from tests.batch.small import EXPECTED, ROOT, honest, invalid, outcomes, run_batch, summary
 from tests.batch.test_ledger import (

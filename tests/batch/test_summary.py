@@ -6,7 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from harness.batch.ledger import Ledger, Row
+from harness.batch.attempts import Row
+from harness.batch.ledger import Ledger
 from reports.summary import write_summary
 
 ALL = ("available", "functional", "reusable", "reproduced")
