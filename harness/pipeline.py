@@ -26,7 +26,8 @@ from harness.claims import evaluate_claims, flag_discrepancies
 from harness.claims.base import result
 from harness.claims.bit_identity import bit_identity_findings
 from harness.errors import DepositError, Interrupted, QreproError, RunnerError
-from harness.intake.archive import Deposit, deposit_files, open_deposit, tree_digest
+from harness.intake.archive import Deposit, deposit_files, open_deposit
+from harness.intake.deposit_digest import tree_digest
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest
 from harness.intake.validate import validate
 from harness.intake.versions import pinned_names, pinned_versions, version_findings

@@ -45,9 +45,9 @@ __all__ = [
     "PAYLOAD_TYPE",
     "PREDICATE_TYPE",
     "STATEMENT_TYPE",
-    "VerifyCheck",
     "KeyPair",
     "Verification",
+    "VerifyCheck",
     "attest",
     "deposit_digest",
     "generate_key_pair",
@@ -222,7 +222,7 @@ def _name_in(out_dir: Path, path: Path) -> str:
 def _unsafe_name(name: str) -> str | None:
     """Why a subject name cannot name a file in the output folder, or None: the rule for
     every relative path qrepro is given (harness.intake.archive.unsafe_reason)."""
-    from harness.intake.archive import unsafe_reason
+    from harness.intake.paths import unsafe_reason
 
     return "is empty" if name in ("", ".") else unsafe_reason(name)
 
@@ -505,7 +505,8 @@ def deposit_digest(path: Path) -> str:
     A folder is read in place; an archive is extracted (safely) into a temporary folder
     and the files it holds are digested. AttestationError when it cannot be read.
     """
-    from harness.intake.archive import open_deposit, tree_digest
+    from harness.intake.archive import open_deposit
+    from harness.intake.deposit_digest import tree_digest
 
     try:
         with tempfile.TemporaryDirectory(prefix="qrepro-verify-") as tmp:

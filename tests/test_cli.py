@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import cli
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from tests.conftest import DEPOSITS, base_manifest
 
 

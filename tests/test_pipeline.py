@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import DepositError
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from harness.models import CircuitJob, CircuitRun, JobSpec, NotebookJob, NotebookRun
 from harness.pipeline import Options, check, evaluate
 from runners.fake import FakeRunner

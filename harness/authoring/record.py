@@ -43,8 +43,8 @@ from harness.authoring.record_run import (
     run_seed,
 )
 from harness.errors import AuthoringError, NoiseModelError, QreproError
-from harness.intake.archive import inventory
 from harness.intake.correlated_seeds import PER_SHOT_METHODS, close_pairs
+from harness.intake.deposit_digest import inventory
 from harness.intake.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
 from harness.intake.safe_yaml import MAX_BYTES, load_yaml
 from harness.intake.versions import QASM3_READER, installed_version

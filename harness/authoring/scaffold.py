@@ -32,7 +32,8 @@ from harness.authoring.notebooks import (
 from harness.authoring.review import no_claims
 from harness.authoring.todo import Todo, from_findings, ordered, requirement_context, todo
 from harness.errors import AuthoringError, ManifestError
-from harness.intake.archive import deposit_files, inventory
+from harness.intake.archive import deposit_files
+from harness.intake.deposit_digest import inventory
 from harness.intake.lockfile import logical_lines
 from harness.intake.manifest import MANIFEST_NAME, orcid_problem, parse_manifest, plain_requirement
 from harness.intake.versions import NOTEBOOK_AGENT_PACKAGES, canonical_name

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SubmissionError
-from harness.intake.archive import ARCHIVE_SUFFIXES, deposit_files, tree_digest
+from harness.intake.archive import deposit_files
+from harness.intake.deposit_digest import tree_digest
+from harness.intake.extraction import ARCHIVE_SUFFIXES
 from harness.intake.manifest import MANIFEST_NAME
 from harness.intake.safe_yaml import load_yaml
 from harness.models import BADGE_KEYS

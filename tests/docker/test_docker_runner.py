@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from harness.pipeline import Options, evaluate
 from runners.docker import DockerRunner
 from runners.local import LocalRunner

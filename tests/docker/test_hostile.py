@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from harness.models import Report
 from harness.pipeline import Options, evaluate
 from runners.docker import OWNER_LABEL, DockerRunner

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from harness.pipeline import Options, evaluate
 from runners.docker import DockerRunner
 from tests.conftest import DEPOSITS

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from harness.models import Report
 from harness.pipeline import Options, evaluate
 from runners.venv import VenvRunner

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from harness.pipeline import Options, evaluate
 from runners.venv import VenvRunner
 from tests.conftest import DEPOSITS

@@ -15,19 +15,11 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ArchiveError, DepositError, ManifestError
-from harness.intake.archive import (
-    DEFAULT_LIMITS,
-    LINKS_MESSAGE,
-    ArchiveLimits,
-    Deposit,
-    _Member,
-    _Meter,
-    file_sha256,
-    open_deposit,
-    snapshot,
-    tree_digest,
-)
+from harness.intake.archive import Deposit, open_deposit
+from harness.intake.deposit_digest import snapshot, tree_digest
+from harness.intake.extraction import DEFAULT_LIMITS, LINKS_MESSAGE, ArchiveLimits, _Member, _Meter
 from harness.intake.manifest import MANIFEST_NAME
+from harness.units import file_sha256
 
 CONTENT = {
     MANIFEST_NAME: b"qdata: 1\n",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.intake.archive import snapshot
+from harness.intake.deposit_digest import snapshot
 from tests.conftest import BASE_FILES, base_manifest
 from tests.test_cli import invoke
 
