@@ -53,7 +53,8 @@ def record_command(fail: Callable[[QreproError], None]) -> click.Command:
         """Run NOTEBOOK once per seed, recording every Qiskit Aer job, and write circuits,
         counts, noise models, the notebook's entry and claims with tolerances into the
         deposit's qdata.yaml (docs/authors.md, section 2)."""
-        from harness.authoring.record import RecordRequest, record
+        from harness.authoring.record import record
+        from harness.authoring.record_plan import RecordRequest
 
         request = RecordRequest(notebook, parse_seeds(seeds), deposit, shots,
                                 {name: parse_value(value) for name, value in parameters})

@@ -23,8 +23,10 @@ from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error
 
 from harness.authoring import aer_recorder
 from harness.authoring import record as record_module
-from harness.authoring.record import Capture, NoiseBook, RecordRequest, circuit_file, record
+from harness.authoring.record import record
+from harness.authoring.record_capture import NoiseBook, circuit_file
 from harness.authoring.record_claims import choose_tolerance, counts_alpha, k_for_power, round_up
+from harness.authoring.record_plan import Capture, RecordRequest
 from harness.authoring.record_run import Parameters, RunSpec, SeedRun, injected
 from harness.errors import AuthoringError
 from harness.intake.manifest import load_manifest
