@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
+
 from harness.units import GiB
 from runners.agent.exits import ExitWatch
 
@@ -94,25 +96,15 @@ def make_subreaper() -> bool:
     return _subreaper
 
 
-def _children_map() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                stat = fh.read().decode("ascii", "replace")
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 1:
-            tree.setdefault(int(fields[1]), []).append(int(entry.name))
-    return tree
-
-
 def descendants(pid: int, exclude: Iterable[int] = ()) -> list[int]:
-    """Every live descendant of ``pid``, skipping the subtrees rooted at ``exclude``."""
-    tree, skip = _children_map(), set(exclude)
+    """Every live descendant of ``pid``, skipping the subtrees rooted at ``exclude`` (one
+    pass over the process table: psutil's recursive ``children`` cannot skip a subtree)."""
+    tree: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info["ppid"]  # None for a process gone or not readable
+        if ppid is not None:
+            tree.setdefault(ppid, []).append(proc.pid)
+    skip = set(exclude)
     found: list[int] = []
     stack = [c for c in tree.get(pid, []) if c not in skip]
     while stack:

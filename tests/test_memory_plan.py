@@ -20,17 +20,18 @@ from harness.memory_plan import (
     OVERHEAD,
     Limits,
     MiB,
+    Shape,
     circuit_shape,
     estimate,
     gpu_memory,
     host_available,
     make_plan,
     pauli_noise,
-    qasm_shape,
     qpy_qubits,
     refusal,
     state_bytes,
 )
+from harness.memory_plan import qasm_shape as read_qasm
 from harness.models import CircuitJob, CircuitMemory
 from harness.pipeline import Options, evaluate
 from harness.units import GiB
@@ -44,6 +45,13 @@ from tests.conftest import ROOT, base_manifest, build_deposit
 from tests.test_pipeline import replay_exactly
 
 TiB = 1024 * GiB
+
+
+def qasm_shape(text: str) -> Shape:
+    """The shape of a program whose registers have plain sizes (never None)."""
+    shape = read_qasm(text)
+    assert shape is not None
+    return shape
 
 
 # --- estimates per method ---------------------------------------------------------------

@@ -8,6 +8,13 @@ the ``atexit`` handlers (temporary files, logging, multiprocessing's children), 
 stdout and stderr, and ends the process with ``os._exit``. It does so only when the main
 thread is the last one: another thread may still have work to finish, and then the ordinary
 exit (which joins it) is taken.
+
+There is no public way to do this: ``atexit._run_exitfuncs`` (CPython's, undocumented, the
+function the interpreter's own exit calls) is the only way to run the handlers without the
+teardown, and ``os._exit`` the only exit that skips it. Where ``_run_exitfuncs`` is missing
+(another implementation, a future CPython), the ordinary exit is taken: slower, never wrong.
+tests/console/test_exiting.py holds the behaviour: handlers run (one that raises does not stop
+the others), output is flushed, a flush that fails gives status 120 as the interpreter does.
 """
 
 from __future__ import annotations
@@ -33,10 +40,11 @@ def exit_status(code: object) -> int:
 def exit_now(code: object) -> NoReturn:
     """End the process with ``code`` (as :class:`SystemExit` takes it), skipping teardown
     when no other thread runs."""
-    if threading.active_count() > 1:
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if threading.active_count() > 1 or run_exitfuncs is None:
         raise SystemExit(code)
     status = exit_status(code)
-    atexit._run_exitfuncs()
+    run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

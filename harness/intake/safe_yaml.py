@@ -21,6 +21,7 @@ from harness.errors import ManifestError
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 50
 MAX_ALIASES = 100
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 
 
 class _Refused(Exception):
@@ -30,57 +31,27 @@ class _Refused(Exception):
         self.line = node.start_mark.line + 1 if getattr(node, "start_mark", None) else None
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """SafeLoader with depth, alias and duplicate-key checks."""
+#: libyaml's parser and composer where PyYAML has them (about 50 times faster), else PyYAML's
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._aliases = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise _Refused(f"more than {MAX_ALIASES} aliases (an alias bomb?)",
-                               self.peek_event())  # type: ignore[no-untyped-call]
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", self.peek_event())  # type: ignore[no-untyped-call]
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class StrictLoader(_BASE):  # type: ignore[valid-type, misc]
+    """The safe loader that refuses a key given twice in one mapping. Depth and aliases are
+    bounded by :func:`check_bounds`, on the composed nodes, before anything is built."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        _unique_keys(self, node)
+        """A key that appears twice in one mapping is refused (PyYAML keeps the last)."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the schema will reject it
+                continue
+            if duplicate:
+                raise _Refused(f"key '{key}' appears twice in one mapping", key_node)
+            seen.add(key)
         return super().construct_mapping(node, deep=deep)
-
-
-def _unique_keys(loader: Any, node: Any) -> None:
-    """A key that appears twice in one mapping is refused (PyYAML keeps the last)."""
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:  # an unhashable key: the schema will reject it
-            continue
-        if duplicate:
-            raise _Refused(f"key '{key}' appears twice in one mapping", key_node)
-        seen.add(key)
-
-
-if getattr(yaml, "__with_libyaml__", False):
-    class FastLoader(yaml.CSafeLoader):
-        """libyaml's parser and composer (about 50 times faster than PyYAML's), bounded
-        after composing: :func:`check_bounds` walks the nodes before anything is built."""
-
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            _unique_keys(self, node)
-            return super().construct_mapping(node, deep=deep)
-else:  # pragma: no cover - PyYAML without libyaml
-    FastLoader = None  # type: ignore[assignment, misc]
 
 
 def check_bounds(root: Any) -> None:
@@ -109,13 +80,7 @@ def check_bounds(root: Any) -> None:
 
 
 def _load(text: str) -> Any:
-    if FastLoader is None:  # pragma: no cover - PyYAML without libyaml
-        slow = BoundedLoader(text)
-        try:
-            return slow.get_single_data()
-        finally:
-            slow.dispose()
-    loader = FastLoader(text)
+    loader = StrictLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -140,8 +105,7 @@ def load_yaml(text: str, file: str) -> Any:
         where = f"line {mark.line + 1}" if mark is not None else "(root)"
         problem = getattr(exc, "problem", None) or str(exc)
         if "maximum nesting depth" in problem:  # libyaml's own bound (1000), met first
-            problem = f"nested more than {MAX_DEPTH} levels deep"
-            raise ManifestError(problem, file=file, field=where) from None
+            raise ManifestError(_TOO_DEEP, file=file, field=where) from None
         raise ManifestError(f"invalid YAML: {problem}", file=file, field=where) from exc
-    except RecursionError:
-        raise ManifestError("nested too deeply", file=file, field="(root)") from None
+    except RecursionError:  # PyYAML's own composer (no libyaml) recursing past Python's limit
+        raise ManifestError(_TOO_DEEP, file=file, field="(root)") from None

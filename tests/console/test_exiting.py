@@ -31,6 +31,48 @@ def test_exit_now_flushes_output_and_runs_atexit_handlers() -> None:
     assert done.stdout == "written, not yet flushed; atexit ran\n"
 
 
+def test_a_raising_atexit_handler_does_not_stop_the_others() -> None:
+    done = _run("""
+        import atexit
+        from harness.console.exiting import exit_now
+        atexit.register(lambda: print("first registered, last run", flush=True))
+        atexit.register(lambda: 1 / 0)
+        exit_now(0)
+    """)
+    assert done.returncode == 0
+    assert done.stdout == "first registered, last run\n"
+    assert "ZeroDivisionError" in done.stderr
+
+
+def test_a_failed_flush_gives_the_interpreters_status_120() -> None:
+    done = _run("""
+        import io, sys
+        from harness.console.exiting import exit_now
+        class Broken(io.StringIO):
+            def flush(self):
+                raise BrokenPipeError(32, "Broken pipe")
+        sys.stdout = Broken()
+        exit_now(0)
+    """)
+    assert done.returncode == 120
+
+
+def test_without_run_exitfuncs_the_ordinary_exit_is_taken() -> None:
+    done = _run("""
+        import atexit, sys
+        from harness.console.exiting import exit_now
+        del atexit._run_exitfuncs
+        atexit.register(lambda: print("atexit ran"))
+        try:
+            exit_now(5)
+        except SystemExit as exc:
+            print("SystemExit", exc.code)
+            raise
+    """)
+    assert done.returncode == 5
+    assert done.stdout == "SystemExit 5\natexit ran\n"
+
+
 def test_exit_now_waits_for_a_live_thread_by_exiting_the_ordinary_way() -> None:
     done = _run("""
         import threading, time

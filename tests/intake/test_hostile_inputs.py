@@ -152,3 +152,32 @@ def test_a_link_planted_at_the_report_path_is_replaced_not_followed(
     assert victim.read_text() == "keep me"
     assert not (out / "report.json").is_symlink()
     assert json.loads((out / "report.json").read_text())["status"]
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pyyaml-only"])
+def test_yaml_bounds_hold_with_and_without_libyaml(
+        libyaml: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One code path: the same refusals whichever parser PyYAML has."""
+    import importlib
+
+    import yaml
+
+    from harness.errors import ManifestError
+    from harness.intake import safe_yaml
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader")
+    module = importlib.reload(safe_yaml)
+    try:
+        assert (module.StrictLoader.__mro__[1] is yaml.SafeLoader) is not libyaml
+        for case in ("alias-bomb", "duplicate-key"):
+            text, expected = YAML_CASES[case]
+            assert text is not None
+            with pytest.raises(ManifestError, match=expected):
+                module.load_yaml(text, "qdata.yaml")
+        deep = "x: " + "[" * (module.MAX_DEPTH + 5) + "]" * (module.MAX_DEPTH + 5) + "\n"
+        with pytest.raises(ManifestError, match="nested more than"):
+            module.load_yaml(deep, "qdata.yaml")
+        assert module.load_yaml("a: &a [1]\nb: *a\n", "qdata.yaml") == {"a": [1], "b": [1]}
+    finally:
+        monkeypatch.undo()
+        importlib.reload(safe_yaml)
