@@ -2,8 +2,10 @@
 
 Every error that library code raises on purpose derives from :class:`QreproError`;
 third-party exceptions (qiskit, yaml, pydantic, tarfile, ...) are translated where they
-enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
-``harness.cli`` maps these classes to exit codes and one-line messages.
+enter, with ``raise X from exc``. Library code never calls ``sys.exit``: each class carries
+the exit code of the command line (``exit_code``, inherited: 3 for a DepositError, 4 for a
+RunnerError, 130 for Interrupted, 5 for any other), and only ``harness.console.failing`` turns an
+error, or a report's ``error.kind``, into the process's exit code and one-line message.
 
     QreproError
     +-- DepositError            the deposit cannot be read at all (missing, not a dir/archive)
@@ -35,6 +37,8 @@ enter, with ``raise X from exc``. Library code never calls ``sys.exit``: only
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 def located(file: str | None, field: str | None, message: str) -> str:
     """``file: field: message``, leaving out what is unknown: how every problem is shown."""
@@ -46,6 +50,8 @@ class QreproError(Exception):
 
     #: short machine-readable category used in report.json
     kind = "error"
+    #: the exit code of qrepro when this error stops a command (docs/cli.md#exit-codes)
+    exit_code: ClassVar[int] = 5
 
     def __init__(self, message: str, *, file: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
@@ -63,6 +69,7 @@ class QreproError(Exception):
 
 class DepositError(QreproError):
     kind = "deposit"
+    exit_code = 3
 
 
 class ArchiveError(DepositError):
@@ -83,6 +90,7 @@ class CircuitError(QreproError):
 
 class RunnerError(QreproError):
     kind = "runner"
+    exit_code = 4
 
 
 class RunnerUnavailable(RunnerError):
@@ -130,6 +138,7 @@ class LedgerError(QreproError):
 
 class Interrupted(QreproError):
     kind = "interrupted"
+    exit_code = 130
 
 
 class MemoryPlanError(QreproError):
@@ -149,3 +158,15 @@ class AuthoringError(QreproError):
     """qrepro init / check cannot do what the author asked; names the file and option."""
 
     kind = "authoring"
+
+
+def error_class(kind: str) -> type[QreproError]:
+    """The class of an error ``kind`` (a report's ``error.kind``), a parent before its
+    subclasses; QreproError for a kind no class has (a batch's ``timeout``, ``crash``)."""
+    pending: list[type[QreproError]] = [QreproError]
+    while pending:
+        cls = pending.pop(0)
+        if cls.kind == kind:
+            return cls
+        pending += cls.__subclasses__()
+    return QreproError

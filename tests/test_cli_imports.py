@@ -34,8 +34,8 @@ def test_importing_the_cli_loads_no_heavy_package() -> None:
     assert "click" in loaded
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
     # not even the models (pydantic costs a quarter of a second): --help needs click and the
-    # exception tree; a command factory registered in _register_commands() imports its
-    # models inside the command
+    # exception tree; a command module of harness.cli.COMMANDS imports its models inside the
+    # command
     assert "pydantic" not in loaded
 
 

@@ -1,20 +1,22 @@
 """``qrepro init`` and ``qrepro check`` (registered by harness.cli).
 
-Like harness.cli, this module imports click and harness.errors only: each command imports
-what it uses inside its function, so that registering the commands keeps ``qrepro`` fast to
-start.
+Like harness.cli's command modules, this imports click, harness.errors and the shared
+leaves harness.console.options and harness.console.failing only: each command imports what it uses
+inside its function, so that registering the commands keeps ``qrepro`` fast to start.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from harness.console.failing import EXIT_DENIED, EXIT_INTERRUPTED, fail, terminate_as_interrupt
+from harness.console.options import open_runner, parse_today, runner_options
 from harness.errors import QreproError
 
 if TYPE_CHECKING:
@@ -22,16 +24,8 @@ if TYPE_CHECKING:
     from harness.authoring.scaffold import NotebookScan, Scaffold
     from harness.authoring.todo import Todo
 
-Fail = Callable[[QreproError], None]
-EXIT_BLOCKED, EXIT_INTERRUPTED = 1, 130
-
-
-def _failer(fail: Fail | None) -> Fail:
-    """harness.cli's error exit when given, else click's (tests on the bare command)."""
-    def raise_click(exc: QreproError) -> None:
-        raise click.ClickException(exc.one_line())
-
-    return fail or raise_click
+#: qrepro check: something blocks a badge
+EXIT_BLOCKED = EXIT_DENIED
 
 
 def _print_todos(todos: Sequence[Todo]) -> None:
@@ -110,7 +104,7 @@ def _identifier_option(ctx: click.Context, param: click.Parameter,
     return {"scheme": ident.scheme, "value": ident.value}
 
 
-def init_command(fail: Fail | None = None) -> click.Command:
+def init_command() -> click.Command:
     @click.command("init")
     @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
     @click.option("--title", default=None,
@@ -144,8 +138,7 @@ def init_command(fail: Fail | None = None) -> click.Command:
         try:
             result = scaffold(folder, options)
         except QreproError as exc:
-            _failer(fail)(exc)
-            return
+            fail(exc)
         _print_scaffold(result)
 
     return init_cmd
@@ -198,8 +191,7 @@ def _print_notebook(scan: NotebookScan) -> None:
 # --- check -----------------------------------------------------------------------------
 
 
-def check_command(runner_options: Callable[[Callable[..., Any]], Callable[..., Any]],
-                  fail: Fail) -> click.Command:
+def check_command() -> click.Command:
     @click.command("check")
     @click.argument("deposit", type=click.Path(path_type=Path))
     @click.option("--out", default=None, type=click.Path(path_type=Path),
@@ -218,7 +210,6 @@ def check_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
                     result = _check(deposit, Path(tmp) / "out", today, kw)
         except QreproError as exc:
             fail(exc)
-            return
         except KeyboardInterrupt:
             click.echo("qrepro: check interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -229,17 +220,11 @@ def check_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
 
 
 def _check(deposit: Path, out: Path, today: str | None, kw: dict[str, Any]) -> CheckResult:
-    import datetime as dt
-
     from harness.authoring.check import check_deposit
-    from harness.cli import _runner_options, _warn_unsandboxed, terminate_as_interrupt
     from harness.pipeline import Options
-    from runners.registry import get_runner
 
-    backend = get_runner(kw["runner"], _runner_options(kw))
-    _warn_unsandboxed(backend)
-    options = Options(device=kw["device"], runner_name=backend.name,
-                      today=dt.date.fromisoformat(today) if today else None)
+    backend = open_runner(kw)
+    options = Options(device=kw["device"], runner_name=backend.name, today=parse_today(today))
     with backend, terminate_as_interrupt():
         return check_deposit(deposit, out, backend, options)
 

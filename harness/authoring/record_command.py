@@ -1,4 +1,4 @@
-"""``qrepro record`` (registered by harness.cli with ``record_command(_fail)``).
+"""``qrepro record`` (registered by harness.cli with ``record_command()``).
 
 harness.authoring.record (papermill, qiskit) is imported when the command runs, never when
 the qrepro command line starts.
@@ -6,13 +6,13 @@ the qrepro command line starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
+from harness.console.failing import fail
 from harness.errors import QreproError
 
 
@@ -35,7 +35,7 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def record_command(fail: Callable[[QreproError], None]) -> click.Command:
+def record_command() -> click.Command:
     @click.command("record")
     @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--seeds", required=True, help="Seeds to run, one execution each: 0,1,2,3,4.")
@@ -62,7 +62,6 @@ def record_command(fail: Callable[[QreproError], None]) -> click.Command:
             summary = record(request, echo=click.echo)
         except QreproError as exc:
             fail(exc)
-            return
         for line in summary.lines():
             click.echo(line)
 

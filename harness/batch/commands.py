@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from harness.console.failing import EXIT_DENIED, EXIT_INTERRUPTED, fail, terminate_as_interrupt
+from harness.console.options import runner_options
 from harness.errors import QreproError
 from harness.wording import plural
 
@@ -39,8 +40,7 @@ def forwarded(ctx: click.Context, values: dict[str, Any]) -> tuple[str, ...]:
     return tuple(args)
 
 
-def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., Any]],
-                  fail: Callable[[QreproError], None]) -> click.Command:
+def batch_command() -> click.Command:
     @click.command("batch")
     @click.argument("submissions", type=click.Path(exists=True, path_type=Path))
     @click.option("--out", required=True, type=click.Path(path_type=Path),
@@ -82,7 +82,6 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         from harness.batch.ledger import Ledger
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
-        from harness.cli import terminate_as_interrupt
         from harness.console.progress import Reporter
         from harness.policies import load_policy
         from reports.summary import write_summary
@@ -117,7 +116,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
         except KeyboardInterrupt:
             click.echo("qrepro: batch interrupted; run the same command again to finish it",
                        err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except QreproError as exc:
             fail(exc)
             return
@@ -128,7 +127,7 @@ def batch_command(runner_options: Callable[[Callable[..., Any]], Callable[..., A
                    + ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states))))
         click.echo(f"summary: {out / 'summary.md'}")
         if any(s != "done" for s in states):
-            sys.exit(1)
+            sys.exit(EXIT_DENIED)
 
     return batch_cmd
 

@@ -15,7 +15,6 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from click.testing import CliRunner
 from qiskit import QuantumCircuit, qasm3
 from qiskit.circuit import Parameter
 from qiskit_aer import AerSimulator
@@ -105,19 +104,10 @@ def plain_deposit(root: Path, tagged: bool = True) -> Path:
 
 
 def qrepro_record(*args: str) -> tuple[int, str]:
-    """``qrepro record ...``: the console script once harness.cli registers the command,
-    until then the command itself through click's runner."""
-    from harness.cli import cli
-
-    if "record" in cli.commands:
-        proc = subprocess.run([sys.executable, "-m", "harness", "record", *args],
-                              capture_output=True, text=True, check=False, cwd=ROOT)
-        return proc.returncode, proc.stdout + proc.stderr
-    from harness.authoring.record_command import record_command
-    from harness.cli import _fail
-
-    result = CliRunner().invoke(record_command(_fail), list(args))
-    return result.exit_code, result.output
+    """``qrepro record ...`` through the command line, as an author runs it."""
+    proc = subprocess.run([sys.executable, "-m", "harness", "record", *args],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def qrepro_evaluate(deposit: Path, out: Path) -> dict[str, Any]:

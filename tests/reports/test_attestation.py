@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from harness.errors import AttestationError, QreproError
+from harness.cli.attestation import keygen_cmd, verify_cmd
+from harness.errors import AttestationError
 from harness.models import Report
-from reports.attest_commands import keygen_command, verify_command
 from reports.attestation import (
     ATTESTATION_NAME,
     PAYLOAD_TYPE,
@@ -55,24 +56,18 @@ class Signed:
     files: tuple[str, ...]  # report file names signed
 
 
-def _fail(exc: QreproError) -> None:
-    from harness.cli import _fail as cli_fail
-
-    cli_fail(exc)
-
-
 def _sign_supported() -> bool:
     """Whether ``evaluate --sign`` is wired in (then the fixture signs through it)."""
     from harness.cli import cli
 
-    evaluate = cli.commands["evaluate"]
-    return any(p.name == "sign" for p in evaluate.params)
+    evaluate = cli.get_command(click.Context(cli), "evaluate")
+    return evaluate is not None and any(p.name == "sign" for p in evaluate.params)
 
 
 def _registered() -> bool:
     from harness.cli import cli
 
-    return {"keygen", "verify"} <= set(cli.commands)
+    return {"keygen", "verify"} <= set(cli.list_commands(click.Context(cli)))
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +101,14 @@ def out(signed: Signed, tmp_path: Path) -> Path:
 
 
 def run_verify(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(verify_command(_fail), [str(a) for a in args])
+    result = CliRunner().invoke(verify_cmd, [str(a) for a in args])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
 
 
 def run_keygen(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(keygen_command(), [str(a) for a in args])
+    result = CliRunner().invoke(keygen_cmd, [str(a) for a in args])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
@@ -471,7 +466,7 @@ def test_load_signing_key_fails_early_and_clearly(signed: Signed, tmp_path: Path
 
 
 def test_the_commands_do_not_load_crypto_at_import() -> None:
-    code = ("import sys, reports.attest_commands, reports.attestation; "
+    code = ("import sys, harness.cli.attestation, reports.attestation; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('cryptography', 'securesystemslib', 'in_toto_attestation', 'google')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
