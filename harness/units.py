@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import decimal
 import hashlib
+import math
 import re
 from pathlib import Path
 from typing import Final
@@ -52,3 +53,9 @@ def deposited_precision(value: float) -> float:
     reproduced to the precision it was deposited with counts as identical."""
     exponent = decimal.Decimal(repr(float(value))).as_tuple().exponent
     return 0.5 * 10.0 ** int(exponent) if isinstance(exponent, int) else 0.0
+
+
+def width_of(volume: float) -> int | None:
+    """m for a quantum volume 2^m (None when ``volume`` is not a power of two >= 2)."""
+    m = round(math.log2(volume)) if volume >= 2 else 0
+    return m if m >= 1 and 2**m == volume else None

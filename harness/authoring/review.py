@@ -26,18 +26,16 @@ from harness.authoring.todo import Todo, todo
 from harness.claims import evaluate_claims, needs_ideal
 from harness.claims.seed_checked import margin
 from harness.intake.archive import Deposit
-from harness.intake.manifest import Claim, Manifest
+from harness.intake.manifest import Claim, ComparativeClaim, Manifest, OneSidedClaim, TrialsClaim
 from harness.models import CircuitRun, ClaimResult, Execution, RunEnvironment
 from harness.stats.compare import fmt
 from harness.stats.tost import spread_to_sd, tost_power
 from harness.stats.trials import compare_trials
-from harness.tolerances import AbsoluteTolerance, RelativeTolerance
+from harness.tolerances import RelativeTolerance
 
 #: the powers docs/statistics.md's table is computed for: below the first, an honest claim
 #: fails more often than one time in five; the second is what the author should state
 ENOUGH_POWER, RECOMMENDED_POWER = 0.80, 0.95
-#: kinds whose tolerance is optional
-OPTIONAL_TOLERANCE = ("one-sided", "comparative")
 
 
 def review_claims(deposit: Deposit, m: Manifest, recorded: Mapping[str, dict[str, int]],
@@ -50,7 +48,7 @@ def review_claims(deposit: Deposit, m: Manifest, recorded: Mapping[str, dict[str
     for i, c in enumerate(m.claims):
         where = f"claims[{i}]"
         out += [_missing_tolerance(c, where), _tight_tolerance(c, where, m)]
-        verdict = _trials_on_per_seed(c) if c.kind == "trials" else dry.get(c.id)
+        verdict = _trials_on_per_seed(c) if isinstance(c, TrialsClaim) else dry.get(c.id)
         out.append(_verdict_todo(c, where, verdict))
     return out
 
@@ -64,13 +62,14 @@ def _verdict_todo(c: Claim, where: str, r: ClaimResult | None) -> Todo | None:
         return None
     evidence = r.comparison.evidence if r.comparison is not None else r.message
     code = "claim-unsupported" if r.verdict == "fail" else "claim-undecided"
-    field = f"{where}.value" if c.value is not None else where
+    field = f"{where}.value" if "value" in type(c).model_fields else where
     return todo(code, ("reproduced",), field=field, file="qdata.yaml", claim=c.id,
                 message=evidence)
 
 
 def _missing_tolerance(c: Claim, where: str) -> Todo | None:
-    if c.tolerance is not None or c.kind not in OPTIONAL_TOLERANCE:
+    # the kinds whose tolerance is optional (the others cannot parse without)
+    if not isinstance(c, OneSidedClaim | ComparativeClaim) or c.tolerance is not None:
         return None
     return todo("tolerance-missing", field=f"{where}.tolerance", file="qdata.yaml", claim=c.id,
                 message="without one the bare value or order is tested: a margin says how "
@@ -80,14 +79,13 @@ def _missing_tolerance(c: Claim, where: str) -> Todo | None:
 # --- tolerances ------------------------------------------------------------------------
 
 
-def _seed_sd(c: Claim) -> float | None:
+def _seed_sd(c: TrialsClaim) -> float | None:
     if c.per_seed is not None and len(c.per_seed) >= 2:
         return statistics.stdev(c.per_seed)
     return spread_to_sd(c.spread) if c.spread is not None else None
 
 
-def _seed_count(c: Claim, m: Manifest) -> int:
-    assert c.source is not None
+def _seed_count(c: TrialsClaim, m: Manifest) -> int:
     kind, ref = c.source.kind_and_id()
     seeds = (m.circuit(ref).seeds if kind == "circuit"
              else next(nb.seeds for nb in m.notebooks if nb.id == ref))
@@ -113,7 +111,7 @@ def _round_up(value: float, step: float | None) -> float:
 
 
 def _tight_tolerance(c: Claim, where: str, m: Manifest) -> Todo | None:
-    if c.kind != "trials" or not isinstance(c.tolerance, AbsoluteTolerance | RelativeTolerance):
+    if not isinstance(c, TrialsClaim):
         return None
     sd, n = _seed_sd(c), _seed_count(c, m)
     if sd is None or sd <= 0 or n < 2 or tost_power(sd, n, margin(c)) >= ENOUGH_POWER:
@@ -123,7 +121,6 @@ def _tight_tolerance(c: Claim, where: str, m: Manifest) -> Todo | None:
     recommended = _round_up(high, c.step)
     shown = f"{recommended:.4g}"
     if isinstance(c.tolerance, RelativeTolerance):
-        assert c.value is not None
         shown = f"{recommended / abs(c.value):.2g} (relative; {shown} absolute)"
     paired = c.per_seed is not None and len(c.per_seed) == n
     message = (f"with seed-to-seed sd {fmt(sd)} over {n} seeds, a margin of {fmt(margin(c))} "
@@ -140,9 +137,9 @@ def _tight_tolerance(c: Claim, where: str, m: Manifest) -> Todo | None:
 # --- the claims on the deposited data ---------------------------------------------------
 
 
-def _trials_on_per_seed(c: Claim) -> ClaimResult | None:
+def _trials_on_per_seed(c: TrialsClaim) -> ClaimResult | None:
     """The trials test as if the reproduction gave exactly the deposited per-seed values."""
-    if not c.per_seed or c.value is None:
+    if not c.per_seed:
         return None
     comparison = compare_trials(c.per_seed, c.value, margin(c), c.per_seed, c.step,
                                 test=c.test)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from harness.claims.base import decided
-from harness.intake.manifest import Claim
+from harness.intake.manifest import (
+    AggregateClaim,
+    ComparativeClaim,
+    OneSidedClaim,
+    ScalarClaim,
+    TrialsClaim,
+)
 from harness.models import ClaimResult, Comparison
-from harness.tolerances import AbsoluteTolerance, RelativeTolerance
+from harness.tolerances import AbsoluteTolerance
+
+#: the kinds whose result a fresh-seed check can accompany
+SeedChecked = ScalarClaim | TrialsClaim | OneSidedClaim
+#: the kinds with a margin (absolute or relative) around a claimed value
+WithMargin = TrialsClaim | AggregateClaim | OneSidedClaim
 
 
 def with_seed_check(
-    claim: Claim,
+    claim: SeedChecked,
     comparison: Comparison,
     deposited: list[float] | None = None,
     fresh: list[float] | None = None,
@@ -17,7 +28,7 @@ def with_seed_check(
 ) -> ClaimResult:
     """The claim's result, with its seed check when fresh-seed values exist."""
     out = decided(claim, comparison)
-    if not fresh or not deposited or claim.value is None:
+    if not fresh or not deposited:
         return out
     from harness.claims.seed_sensitivity import seed_check  # scipy: only when it checks
 
@@ -30,7 +41,7 @@ def with_seed_check(
 LOWER_IS_BETTER = frozenset({"tvd_ideal"})
 
 
-def higher_is_better(claim: Claim) -> bool:
+def higher_is_better(claim: SeedChecked | ComparativeClaim) -> bool:
     """The direction a cherry-picked deposit is flattering in: the claim's ``better`` when
     it states one, else the metric's own (tvd_ideal: lower; the others: higher)."""
     if "better" in claim.model_fields_set:
@@ -38,11 +49,9 @@ def higher_is_better(claim: Claim) -> bool:
     return claim.metric not in LOWER_IS_BETTER
 
 
-def margin(claim: Claim) -> float:
+def margin(claim: WithMargin) -> float:
     """An absolute or relative tolerance as an absolute margin around the claimed value."""
     tol = claim.tolerance
     if tol is None:
         return 0.0
-    assert isinstance(tol, AbsoluteTolerance | RelativeTolerance)  # checked at parse time
-    assert claim.value is not None
     return tol.value if isinstance(tol, AbsoluteTolerance) else tol.value * abs(claim.value)

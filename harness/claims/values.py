@@ -7,9 +7,19 @@ from dataclasses import dataclass, field
 
 from harness.claims.base import Evidence
 from harness.intake.correlated_seeds import correlated_pairs
-from harness.intake.manifest import Claim, Source
+from harness.intake.manifest import (
+    AggregateClaim,
+    ComparativeClaim,
+    OneSidedClaim,
+    ScalarClaim,
+    Source,
+    TrialsClaim,
+)
 from harness.models import CircuitRun
 from harness.notebook_runs import MissingMetric, metric_values, seed_runs
+
+#: the kinds whose values are sampled from one source at a time
+Sampled = TrialsClaim | AggregateClaim | OneSidedClaim | ComparativeClaim
 
 
 class NotRun(Exception):
@@ -56,7 +66,9 @@ def circuit_run(ref: str, ev: Evidence) -> CircuitRun:
     return run
 
 
-def circuit_values(claim: Claim, recorded: CircuitRun, runs: list[CircuitRun]) -> list[float]:
+def circuit_values(
+    claim: Sampled | ScalarClaim, recorded: CircuitRun, runs: list[CircuitRun]
+) -> list[float]:
     """The claim's metric for each run (the ideal distribution is the recorded run's)."""
     from harness.stats import metrics
 
@@ -67,7 +79,7 @@ def circuit_values(claim: Claim, recorded: CircuitRun, runs: list[CircuitRun]) -
     return [metric_of(r.counts) for r in runs]
 
 
-def sample(claim: Claim, source: Source, ev: Evidence, shot_se: bool = False) -> Sample:
+def sample(claim: Sampled, source: Source, ev: Evidence, shot_se: bool = False) -> Sample:
     """The values of ``claim.metric`` from one circuit or notebook. Raises NotRun, or
     MissingMetric when a notebook run lacks the metric."""
     from harness.stats import metrics
@@ -92,7 +104,7 @@ def sample(claim: Claim, source: Source, ev: Evidence, shot_se: bool = False) ->
     return Sample([metric_of(run.counts)], [run.seed_simulator or 0], fresh, shot_se=se)
 
 
-def _notebook_sample(claim: Claim, ref: str, ev: Evidence) -> Sample:
+def _notebook_sample(claim: Sampled, ref: str, ev: Evidence) -> Sample:
     runs = seed_runs(ev.execution.notebooks, ref) if ev.execution is not None else []
     failed = [r for r in runs if not r.ok]
     if not runs or failed:

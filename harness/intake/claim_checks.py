@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from harness.intake.manifest import MANIFEST_NAME, Claim, Manifest
+from harness.intake.manifest import MANIFEST_NAME, Manifest, TrialsClaim
 from harness.models import Finding, finding
 from harness.tolerances import AbsoluteTolerance
 from harness.units import deposited_precision
@@ -41,10 +41,10 @@ def _on_grid(value: float, step: float) -> bool:
     return abs(value - k * step) <= deposited_precision(value) + 1e-9 * max(1.0, abs(value))
 
 
-def _claim_findings(c: Claim, where: str) -> list[Finding]:
+def _claim_findings(c: TrialsClaim, where: str) -> list[Finding]:
     out: list[Finding] = []
     values = c.per_seed or []
-    if c.value is not None and len(values) >= 1:
+    if len(values) >= 1:
         mean = statistics.fmean(values)
         if _differs(c.value, mean):
             out.append(finding(
@@ -85,4 +85,5 @@ def _claim_findings(c: Claim, where: str) -> list[Finding]:
 
 
 def claim_findings(m: Manifest) -> list[Finding]:
-    return [f for i, c in enumerate(m.claims) for f in _claim_findings(c, f"claims[{i}]")]
+    return [f for i, c in enumerate(m.claims) if isinstance(c, TrialsClaim)
+            for f in _claim_findings(c, f"claims[{i}]")]

@@ -3,29 +3,46 @@
 The pydantic models below are the single source of truth: the JSON Schema shipped in
 ``harness/schema/qdata-v1.schema.json`` (and printed by ``qrepro schema``) is generated
 from them, and ``docs/qdata.md`` documents every field. Models are frozen; unknown
-fields are rejected so that a typo is an error, not a silently ignored setting.
+fields are rejected so that a typo is an error, not a silently ignored setting. A claim is
+one model per kind (the ``Claim`` union), so the schema says per kind which fields apply;
+what needs the rest of the manifest (a source names a circuit that exists, ...) is checked
+by ``check_references`` (``ClaimBase.problems``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
+    model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from harness.errors import ManifestError
 from harness.intake.safe_yaml import load_yaml
 from harness.schemas import published_schema
-from harness.tolerances import Spread, Tolerance
+from harness.tolerances import (
+    AbsoluteTolerance,
+    DistanceTolerance,
+    ExactTolerance,
+    RelativeTolerance,
+    ShotNoiseTolerance,
+    Spread,
+)
+from harness.units import width_of
 
 MANIFEST_NAME = "qdata.yaml"
 PROFILE_VERSION = 1
@@ -345,95 +362,365 @@ class Source(_Model):
         return f"{kind}:{ref}"
 
 
-Metric = Literal[
-    "counts",
-    "hellinger_fidelity",
-    "tvd_ideal",
-    "heavy_output_probability",
-    "success_probability",
-    "notebook_metric",
-]
+#: the tolerances of a claim on a number (the margin around the claimed value)
+Margin = Annotated[AbsoluteTolerance | RelativeTolerance, Field(discriminator="kind")]
 
+#: circuit metrics computed from counts (the first three against the ideal distribution)
+CircuitMetric = Literal[
+    "hellinger_fidelity", "tvd_ideal", "heavy_output_probability", "success_probability"
+]
+#: a number: a circuit metric, or a notebook's metric (named by the claim's ``name``)
+NumberMetric = Literal[CircuitMetric, "notebook_metric"]
+Metric = Literal["counts", NumberMetric]
 
 ClaimKindName = Literal[
     "scalar", "counts", "trials", "aggregate", "one-sided", "comparative", "quantum-volume"
 ]
 
+_TOLERANCE = ("Equivalence margin around the claimed value (one-sided: non-inferiority "
+              "margin; comparative: the margin each must win by).")
 
-class Claim(_Model):
+
+class ClaimBase(_Model):
+    """What every claim kind has; one subclass per kind (the ``Claim`` union). Fields a
+    kind does not read are not allowed on it, so the JSON Schema says per kind what
+    applies. The checks that need the whole manifest are ``problems``."""
+
+    #: extra hints for a field that does not apply to this kind: {field: message}
+    misplaced: ClassVar[dict[str, str]] = {}
+
     id: str = Field(pattern=_ID)
-    kind: ClaimKindName | None = Field(
-        default=None,
+    kind: ClaimKindName = Field(
         description="What is claimed (docs/statistics.md has a section per kind). Omitted: "
         "counts for metric counts, trials for a notebook or a circuit with seeds, else scalar.",
     )
-    source: Source | None = Field(
-        default=None, description="Where the values come from (every kind but comparative)."
-    )
     metric: Metric
-    value: float | None = Field(default=None, description="Claimed value (not for counts).")
-    spread: Spread | None = None
-    per_seed: list[float] | None = None
-    tolerance: Tolerance | None = Field(
-        default=None,
-        description="Equivalence margin (or, for one-sided claims, non-inferiority margin); "
-        "required except for comparative and quantum-volume claims.",
-    )
-    test: Literal[
-        "auto",
-        "threshold",
-        "exact",
-        "permutation-tvd",
-        "permutation-infidelity",
-        "bootstrap-tvd",  # the first version's name of permutation-tvd
-        "bootstrap-infidelity",  # the first version's name of permutation-infidelity
-        "chi-square",
-        "tost",
-        "tost-welch",
-        "bootstrap-ci",
-    ] = "auto"
+    test: str = "auto"
+
+    @classmethod
+    def kind_name(cls) -> str:
+        """The ``kind`` this model is for."""
+        return str(get_args(cls.model_fields["kind"].annotation)[0])
+
+    def sources(self) -> list[Source]:
+        """The sources the claim's values come from."""
+        return []
+
+    def source_label(self) -> str:
+        """Where the claim's values come from, as reports show it."""
+        return " > ".join(s.label() for s in self.sources()) or "-"
+
+    def circuit_refs(self) -> list[str]:
+        """Circuit ids and patterns this claim names (not expanded)."""
+        return [r for s in self.sources() for r in (s.circuits or ([s.circuit] if s.circuit
+                                                                     else []))]
+
+    # --- what needs the whole manifest: (field, message) for each problem, first first ----
+
+    def problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        yield from self.source_problems(m)
+        yield from self.metric_problems()
+        yield from self.more_problems(m)
+
+    def source_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        """Default: one source, a circuit or a notebook, that exists."""
+        for s in self.sources():
+            if s.circuits is not None:
+                yield ("source.circuits", f"a {self.kind} claim has one source: circuit or "
+                       "notebook, not circuits (a group is for aggregate and quantum-volume "
+                       "claims)")
+            yield from _single_source(s, "source", m)
+
+    def metric_problems(self) -> Iterator[tuple[str, str]]:
+        outcomes: list[str] | None = getattr(self, "outcomes", None)
+        if self.metric == "success_probability" and not outcomes:
+            yield "outcomes", "success_probability needs the outcomes it counts"
+        notebooks = [s for s in self.sources() if s.notebook is not None]
+        if (self.metric == "notebook_metric") != bool(notebooks) or (
+                notebooks and not getattr(self, "name", None)):
+            yield "name", "a notebook_metric claim needs a notebook source and a metric name"
+
+    def more_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        """Kind-specific checks beyond the common ones (none by default)."""
+        return iter(())
+
+
+def _single_source(source: Source, field: str, m: Manifest) -> Iterator[tuple[str, str]]:
+    """``source`` names exactly one existing circuit or notebook."""
+    try:
+        kind, ref = source.kind_and_id()
+    except ValueError as exc:
+        yield field, str(exc)
+        return
+    known = {c.id for c in m.circuits} if kind == "circuit" else {n.id for n in m.notebooks}
+    if ref not in known:
+        yield f"{field}.{kind}", f"unknown {kind} '{ref}'"
+
+
+def _group_problems(c: AggregateClaim | QuantumVolumeClaim, m: Manifest,
+                    notebook_allowed: bool) -> Iterator[tuple[str, str]]:
+    """``source.circuits`` names circuits that exist (or a notebook, when allowed)."""
+    if c.source.circuits is None:
+        if not notebook_allowed:
+            yield ("source.circuits",
+                   f"a {c.kind} claim needs a group of circuits (source.circuits)")
+        elif c.source.notebook is None:
+            yield ("source", f"a {c.kind} claim needs source.circuits (a group of circuits) "
+                   "or source.notebook (its seeds)")
+        yield from _single_source(c.source, "source", m)
+        return
+    if c.source.circuit is not None or c.source.notebook is not None:
+        yield "source", "source.circuits goes alone"
+    for i, pattern in enumerate(c.source.circuits):
+        if not expand([pattern], m):
+            yield f"source.circuits[{i}]", f"no circuit matches '{pattern}'"
+
+
+def expand(patterns: list[str], m: Manifest) -> list[str]:
+    """Circuit ids matching ``patterns`` (ids or shell-style patterns), in manifest order."""
+    return [c.id for c in m.circuits if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)]
+
+
+# the fields some kinds share, one mixin each
+
+
+class _Sourced(ClaimBase):
+    source: Source = Field(description="Where the values come from.")
+
+    def sources(self) -> list[Source]:
+        return [self.source]
+
+
+class _Valued(ClaimBase):
+    value: float = Field(description="The claimed value.")
+
+
+class _Outcomes(ClaimBase):
     outcomes: list[str] | None = Field(
         default=None, description="Bitstrings counted by success_probability."
     )
+
+
+class _Named(_Outcomes):
     name: str | None = Field(default=None, description="Metric name in a notebook's metrics file.")
-    step: float | None = Field(
-        default=None, gt=0, description="Natural step of the metric (1/n_test for an accuracy)."
-    )
-    statistic: Literal["mean", "median", "fraction_above"] | None = Field(
-        default=None, description="aggregate: the statistic over the group."
-    )
-    above: float | None = Field(
-        default=None, description="aggregate with statistic fraction_above: the threshold."
-    )
-    direction: Literal["at_least", "at_most"] | None = Field(
-        default=None, description="one-sided: the reproduced value is at least / at most value."
-    )
-    order: list[Source] | None = Field(
-        default=None,
-        min_length=2,
-        max_length=50,
-        description="comparative: the sources from best to worst.",
-    )
+
+
+class _Better(ClaimBase):
     better: Literal["higher", "lower"] = Field(
         default="higher",
         description="Whether a higher metric is better: the order of a comparative claim, and "
         "the flattering direction the fresh-seed check looks for (default: higher; tvd_ideal: "
         "lower).",
     )
+
+
+class _Confident(ClaimBase):
     confidence: float = Field(
-        default=0.95, ge=0.5, lt=1, description="Confidence of one-sided and comparative claims."
+        default=0.95, ge=0.5, lt=1, description="Confidence of one-sided, aggregate and "
+        "comparative claims."
     )
 
-    def source_label(self) -> str:
-        """Where the claim's values come from, as reports show it."""
-        if self.order is not None:
-            return " > ".join(s.label() for s in self.order)
-        return self.source.label() if self.source is not None else "-"
 
-    def circuit_refs(self) -> list[str]:
-        """Circuit ids and patterns this claim names (not expanded)."""
-        sources = [*([self.source] if self.source else []), *(self.order or [])]
-        return [r for s in sources for r in (s.circuits or ([s.circuit] if s.circuit else []))]
+class ScalarClaim(_Sourced, _Valued, _Outcomes, _Better):
+    """One number computed from the counts of one circuit run."""
+
+    kind: Literal["scalar"] = "scalar"
+    metric: CircuitMetric
+    tolerance: Annotated[
+        AbsoluteTolerance | RelativeTolerance | ShotNoiseTolerance, Field(discriminator="kind")
+    ] = Field(description=_TOLERANCE)
+    test: Literal["auto", "threshold"] = "auto"
+
+    def more_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        if self.source.circuit is None:
+            yield ("source", "a scalar claim reads one circuit run; a notebook's metric is "
+                   "a trials claim")
+        elif m.circuit(self.source.circuit).seeds:
+            yield "kind", "the circuit has seeds: its claim is a trials claim"
+
+
+class CountsClaim(_Sourced):
+    """The reproduced counts of a circuit match its recorded counts."""
+
+    kind: Literal["counts"] = "counts"
+    metric: Literal["counts"]
+    tolerance: Annotated[
+        DistanceTolerance | ShotNoiseTolerance | ExactTolerance, Field(discriminator="kind")
+    ] = Field(description=_TOLERANCE)
+    test: Literal[
+        "auto",
+        "exact",
+        "permutation-tvd",
+        "permutation-infidelity",
+        "bootstrap-tvd",  # the first version's name of permutation-tvd
+        "bootstrap-infidelity",  # the first version's name of permutation-infidelity
+        "chi-square",
+    ] = "auto"
+
+    def more_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        if self.source.circuit is None or m.circuit(self.source.circuit).counts is None:
+            yield "source", "a counts claim needs a circuit with recorded counts"
+
+
+class TrialsClaim(_Sourced, _Valued, _Named, _Better):
+    """A mean over the seeds of a notebook or of a circuit with seeds."""
+
+    kind: Literal["trials"] = "trials"
+    metric: NumberMetric
+    spread: Spread | None = None
+    per_seed: list[float] | None = None
+    tolerance: Margin = Field(description=_TOLERANCE)
+    test: Literal["auto", "tost", "tost-welch", "bootstrap-ci"] = "auto"
+    step: float | None = Field(
+        default=None, gt=0, description="Natural step of the metric (1/n_test for an accuracy)."
+    )
+
+    def more_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        if self.source.circuit is not None and not m.circuit(self.source.circuit).seeds:
+            yield ("source.circuit", "a trials claim on a circuit needs the circuit's seeds "
+                   "(its `seeds` list); one run is a scalar claim")
+        if self.test != "auto" and self.spread is None and not self.per_seed:
+            yield "test", f"test '{self.test}' needs a spread or per-seed values"
+        if self.test == "tost-welch" and not self.per_seed:
+            yield "per_seed", "test 'tost-welch' needs per-seed values"
+
+
+class AggregateClaim(_Sourced, _Valued, _Named, _Confident):
+    """A mean, median or fraction above a value over circuits or notebook seeds."""
+
+    kind: Literal["aggregate"]
+    metric: NumberMetric
+    statistic: Literal["mean", "median", "fraction_above"] = Field(
+        description="The statistic over the group."
+    )
+    above: float | None = Field(
+        default=None, description="With statistic fraction_above: the threshold."
+    )
+    tolerance: Margin = Field(description=_TOLERANCE)
+    test: Literal["auto"] = "auto"
+
+    def source_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        return _group_problems(self, m, notebook_allowed=True)
+
+    def more_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        if (self.statistic == "fraction_above") != (self.above is not None):
+            yield "above", "`above` goes with statistic fraction_above (and only with it)"
+
+
+class OneSidedClaim(_Sourced, _Valued, _Named, _Better, _Confident):
+    """The reproduced value is at least (or at most) the claimed value."""
+
+    kind: Literal["one-sided"]
+    metric: NumberMetric
+    direction: Literal["at_least", "at_most"] = Field(
+        description="The reproduced value is at least / at most value."
+    )
+    tolerance: Margin | None = Field(default=None, description=_TOLERANCE)
+    test: Literal["auto"] = "auto"
+
+
+class ComparativeClaim(_Named, _Better, _Confident):
+    """An order of two or more methods on one metric, best first."""
+
+    misplaced: ClassVar[dict[str, str]] = {
+        "source": "a comparative claim names its sources in `order`, not `source`",
+        "value": "a comparative claim states an order, not a value",
+    }
+
+    kind: Literal["comparative"]
+    metric: NumberMetric
+    order: list[Source] = Field(
+        min_length=2, max_length=50, description="The sources from best to worst."
+    )
+    tolerance: AbsoluteTolerance | None = Field(default=None, description=_TOLERANCE)
+    test: Literal["auto"] = "auto"
+
+    def sources(self) -> list[Source]:
+        return list(self.order)
+
+    def source_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        for i, s in enumerate(self.order):
+            if s.circuits is not None:
+                yield f"order[{i}]", "each entry of order is one circuit or notebook"
+            yield from _single_source(s, f"order[{i}]", m)
+        labels = [s.label() for s in self.order]
+        if len(set(labels)) != len(labels):
+            yield "order", "order names a source twice"
+
+
+class QuantumVolumeClaim(_Sourced, _Valued):
+    """The heavy-output criterion of Cross et al. 2019 for a claimed quantum volume."""
+
+    misplaced: ClassVar[dict[str, str]] = {
+        "tolerance": "a quantum-volume claim takes no tolerance: the criterion is fixed",
+    }
+
+    kind: Literal["quantum-volume"]
+    metric: Literal["heavy_output_probability"]
+    test: Literal["auto"] = "auto"
+
+    @field_validator("value")
+    @classmethod
+    def _power_of_two(cls, value: float) -> float:
+        if width_of(value) is None:
+            raise ValueError(f"a quantum volume is a power of two >= 2, not {value:g}")
+        return value
+
+    def source_problems(self, m: Manifest) -> Iterator[tuple[str, str]]:
+        return _group_problems(self, m, notebook_allowed=False)
+
+
+CLAIM_MODELS: tuple[type[ClaimBase], ...] = (
+    ScalarClaim, CountsClaim, TrialsClaim, AggregateClaim, OneSidedClaim, ComparativeClaim,
+    QuantumVolumeClaim,
+)
+
+
+def infer_kind(claim: Mapping[str, Any], seeded: Container[str] = ()) -> str:
+    """The kind a claim (as data) states, or the one its shape implies when it states none:
+    counts for metric counts, trials for a notebook or a circuit in ``seeded`` (the ids of
+    circuits with seeds), else scalar."""
+    kind = claim.get("kind")
+    if kind is not None:
+        return str(kind)
+    if claim.get("metric") == "counts":
+        return "counts"
+    source = claim.get("source")
+    if isinstance(source, Mapping) and (
+        source.get("notebook") is not None
+        or (isinstance(source.get("circuit"), str) and source["circuit"] in seeded)
+    ):
+        return "trials"
+    return "scalar"
+
+
+def _claim_tag(claim: Any) -> str | None:
+    """The union's discriminator: the stated or inferred kind (a claim validated on its own;
+    in a manifest, Manifest fills in every kind first, knowing which circuits have seeds)."""
+    if isinstance(claim, Mapping):
+        return infer_kind(claim)
+    return claim.kind if isinstance(claim, ClaimBase) else None
+
+
+def _any_of(schema: dict[str, Any]) -> None:
+    # a claim without kind may fit scalar and trials alike (it depends on its circuit's
+    # seeds): any of the kinds, not exactly one
+    schema["anyOf"] = schema.pop("oneOf")
+
+
+#: a claim: one model per kind, picked by ``kind`` (stated or inferred)
+Claim = Annotated[
+    Annotated[ScalarClaim, Tag("scalar")]
+    | Annotated[CountsClaim, Tag("counts")]
+    | Annotated[TrialsClaim, Tag("trials")]
+    | Annotated[AggregateClaim, Tag("aggregate")]
+    | Annotated[OneSidedClaim, Tag("one-sided")]
+    | Annotated[ComparativeClaim, Tag("comparative")]
+    | Annotated[QuantumVolumeClaim, Tag("quantum-volume")],
+    Discriminator(_claim_tag, custom_error_type="claim_type",
+                  custom_error_message="a claim is a mapping: id, kind, metric, ..."),
+    Field(json_schema_extra=_any_of),
+]
 
 
 # --- the manifest ---------------------------------------------------------------------
@@ -451,6 +738,20 @@ class Manifest(_Model):
     circuits: list[Circuit] = Field(default_factory=list)
     notebooks: list[Notebook] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_kinds(cls, data: Any) -> Any:
+        """Every claim's kind, stated or inferred, before the claims are validated: the
+        inference needs the circuits (a circuit with seeds makes a trials claim)."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("claims"), list):
+            return data
+        circuits = data.get("circuits")
+        seeded = {str(c.get("id")) for c in circuits if isinstance(c, Mapping) and c.get("seeds")
+                  } if isinstance(circuits, list) else set()
+        claims = [{**c, "kind": infer_kind(c, seeded)} if isinstance(c, Mapping) else c
+                  for c in data["claims"]]
+        return {**data, "claims": claims}
 
     def circuit(self, circuit_id: str) -> Circuit:
         return next(c for c in self.circuits if c.id == circuit_id)
@@ -483,15 +784,59 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        message = err["msg"].removeprefix("Value error, ")
-        raise ManifestError(message + more, file=file, field=field_path(loc)) from exc
+        field, message = _located(err)
+        raise ManifestError(message + more, file=file, field=field) from exc
     return check_references(manifest, file)
 
 
-# discriminated-union tags pydantic puts into error locations
-_UNION_TAGS = {"absolute", "relative", "distance", "shot-noise", "exact"}
+_TOLERANCE_TAGS = {"absolute", "relative", "distance", "shot-noise", "exact"}
+_CLAIM_MODELS = {model.kind_name(): model for model in CLAIM_MODELS}
+#: every field some claim kind has
+_CLAIM_FIELDS = {name for model in CLAIM_MODELS for name in model.model_fields}
+
+
+def _located(err: ErrorDetails) -> tuple[str, str]:
+    """(field path, message) of pydantic's error, without the unions' tags in the path; an
+    error in a claim is said in terms of its kind."""
+    loc = list(err["loc"])
+    message = err["msg"].removeprefix("Value error, ")
+    model = None
+    if len(loc) >= 2 and loc[0] == "claims":
+        if len(loc) == 2 and err["type"] == "claim_type" and isinstance(err["input"], Mapping):
+            kinds = ", ".join(_CLAIM_MODELS)
+            return (field_path((*loc, "kind")),
+                    f"unknown claim kind {err['input'].get('kind')!r}; use one of: {kinds}")
+        if len(loc) >= 3 and loc[2] in _CLAIM_MODELS:
+            model = _CLAIM_MODELS[str(loc.pop(2))]
+    loc = [p for i, p in enumerate(loc) if not (i and loc[i - 1] == "tolerance"
+                                                and p in _TOLERANCE_TAGS)]
+    if model is not None and len(loc) == 3:
+        message = _claim_message(model, str(loc[2]), err) or message
+    return field_path(tuple(loc)), message
+
+
+def _claim_message(model: type[ClaimBase], name: str, err: ErrorDetails) -> str | None:
+    """What is wrong with field ``name`` of a claim of ``model``'s kind, in its terms."""
+    kind = model.kind_name()
+    a_kind = f"{'an' if kind[0] in 'aeiu' else 'a'} {kind} claim"
+    if err["type"] == "extra_forbidden" and name in _CLAIM_FIELDS:
+        return model.misplaced.get(name, f"'{name}' does not apply to {a_kind}")
+    field = model.model_fields.get(name)
+    literal = field is not None and get_origin(field.annotation) is Literal
+    choices = [str(c) for c in get_args(field.annotation)] if field and literal else []
+    if err["type"] == "missing":
+        article = "an" if name[0] in "aeiou" else "a"
+        return f"{a_kind} needs {article} {name}" + (f": {' or '.join(choices)}" if choices
+                                                     and len(choices) <= 3 else "")
+    if err["type"] == "literal_error" and name in ("metric", "test"):
+        return (f"{name} {err['input']!r} does not apply to {a_kind}; use one of: "
+                f"{', '.join(choices)}")
+    if err["type"] == "union_tag_invalid" and name == "tolerance":
+        allowed = ", ".join(err["ctx"]["expected_tags"].replace("'", "").split(", "))
+        return (f"tolerance {err['ctx']['tag']!r} does not apply to {a_kind}; use one of: "
+                f"{allowed}")
+    return None
 
 
 def load_manifest(path: Path, display: str = MANIFEST_NAME) -> Manifest:
@@ -512,7 +857,7 @@ def _duplicates(ids: list[str]) -> list[str]:
 
 def check_references(m: Manifest, file: str = MANIFEST_NAME) -> Manifest:
     """Ids are unique, every reference (noise model, claim source) resolves and each claim
-    has the shape of its kind; returns the manifest with every claim's kind filled in."""
+    fits the rest of the manifest (ClaimBase.problems); returns the manifest."""
     for section, ids in (
         ("files", [f.path for f in m.files]),
         ("noise_models", [n.id for n in m.noise_models]),
@@ -531,16 +876,9 @@ def check_references(m: Manifest, file: str = MANIFEST_NAME) -> Manifest:
             raise ManifestError(
                 f"unknown noise model '{ref}'", file=file, field=f"{section}[{i}].noise_model"
             )
-    claims = [_check_claim(c, f"claims[{i}]", m, file) for i, c in enumerate(m.claims)]
-    return m.model_copy(update={"claims": claims})
-
-
-def _check_claim(claim: Claim, where: str, m: Manifest, file: str) -> Claim:
-    """The claim with its kind filled in, once its kind accepts its shape."""
-    from harness.claims.base import Shape  # the kinds know their shapes; they import us
-    from harness.claims.registry import KINDS, inferred_kind
-
-    kind = inferred_kind(claim, m)
-    claim = claim.model_copy(update={"kind": kind})
-    KINDS[kind].check(Shape(claim, where, m, file))
-    return claim
+    for i, claim in enumerate(m.claims):
+        problem = next(claim.problems(m), None)
+        if problem is not None:
+            field, message = problem
+            raise ManifestError(message, file=file, field=f"claims[{i}].{field}")
+    return m

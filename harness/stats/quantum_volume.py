@@ -19,14 +19,8 @@ THRESHOLD = 2 / 3
 MIN_CIRCUITS = 100
 
 
-def width_of(volume: float) -> int | None:
-    """m for a volume 2^m (None when ``volume`` is not a power of two >= 2)."""
-    m = round(math.log2(volume)) if volume >= 2 else 0
-    return m if m >= 1 and 2**m == volume else None
-
-
 def qv_criterion(hops: Sequence[float], volume: float) -> Comparison:
-    # numpy and scipy (compare) only here: width_of checks a manifest, which stays light
+    # numpy and scipy (compare) only here: checking a volume (units.width_of) stays light
     import numpy as np
 
     from harness.stats.compare import error_comparison, fmt

@@ -28,7 +28,7 @@ from harness.authoring.record_claims import choose_tolerance, counts_alpha, k_fo
 from harness.authoring.record_plan import Capture, RecordRequest
 from harness.authoring.record_run import Parameters, RunSpec, SeedRun, injected
 from harness.errors import AuthoringError
-from harness.intake.manifest import load_manifest
+from harness.intake.manifest import TrialsClaim, load_manifest
 from harness.noise.load import validate_noise
 from tests.conftest import DEPOSITS, ROOT
 
@@ -151,8 +151,9 @@ def test_plain_qiskit_notebook_deposit_earns_all_four_badges(tmp_path: Path) -> 
     nb = m.notebooks[0]
     assert (nb.id, nb.path, nb.seeds, nb.shots) == ("ghz", "notebooks/ghz.ipynb",
                                                     [1000, 4000], 1000)
-    fidelity = next(cl for cl in m.claims if cl.name == "ghz_fidelity")
-    assert fidelity.kind == "trials" and fidelity.per_seed is not None
+    fidelity = next(cl for cl in m.claims
+                    if isinstance(cl, TrialsClaim) and cl.name == "ghz_fidelity")
+    assert fidelity.per_seed is not None
     assert fidelity.spread is not None and fidelity.spread.n == 2
     assert {cl.id for cl in m.claims if cl.kind == "counts"} == {"ghz-1000-0-counts",
                                                                  "ghz-4000-0-counts"}

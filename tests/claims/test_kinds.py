@@ -12,7 +12,7 @@ import pytest
 
 from harness.claims.registry import KINDS
 from harness.errors import ManifestError
-from harness.intake.manifest import parse_manifest
+from harness.intake.manifest import OneSidedClaim, ScalarClaim, TrialsClaim, parse_manifest
 from harness.models import CircuitJob, CircuitRun, NotebookJob, NotebookRun
 from harness.pipeline import Options, evaluate
 from runners.fake import FakeRunner
@@ -80,7 +80,8 @@ def test_new_kinds_parse() -> None:
     (0, {"direction": "at_least"}, "claims[0].direction", "does not apply"),
     (1, {"value": 12}, "claims[1].value", "power of two"),
     (1, {"metric": "hellinger_fidelity"}, "claims[1].metric", "heavy_output"),
-    (1, {"tolerance": {"kind": "absolute", "value": 0.1}}, "claims[1].tolerance", "none"),
+    (1, {"tolerance": {"kind": "absolute", "value": 0.1}}, "claims[1].tolerance",
+     "takes no tolerance"),
     (2, {"order": [{"notebook": "quantum"}, {"notebook": "quantum"}]}, "claims[2].order",
      "twice"),
     (2, {"order": [{"notebook": "quantum"}, {"notebook": "nope"}]},
@@ -266,4 +267,5 @@ def test_seed_check_looks_in_the_flattering_direction() -> None:
         {"id": "loss", "source": {"notebook": "quantum"}, **NB_METRIC, "name": "loss",
          "value": 0.3, "better": "lower", "tolerance": {"kind": "absolute", "value": 0.1}},
         GOOD[3], notebooks=NOTEBOOKS))
-    assert [higher_is_better(c) for c in m.claims] == [False, False, True]
+    claims = [c for c in m.claims if isinstance(c, ScalarClaim | TrialsClaim | OneSidedClaim)]
+    assert [higher_is_better(c) for c in claims] == [False, False, True]

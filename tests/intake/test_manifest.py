@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from harness.errors import ManifestError
-from harness.intake.manifest import json_schema, load_manifest, parse_manifest
+from harness.intake.manifest import CountsClaim, json_schema, load_manifest, parse_manifest
 from tests.conftest import base_manifest
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "harness" / "schema" / "qdata-v1.schema.json"
@@ -17,6 +17,7 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "harness" / "schema" / "qdat
 def test_base_manifest_parses() -> None:
     m = parse_manifest(base_manifest())
     assert m.circuit("ghz3").shots == 1000
+    assert isinstance(m.claims[1], CountsClaim)
     assert m.claims[1].tolerance.kind == "shot-noise"
 
 

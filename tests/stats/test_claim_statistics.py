@@ -10,8 +10,9 @@ from harness.stats.aggregate import aggregate
 from harness.stats.comparative import Arm, compare_order
 from harness.stats.one_sided import one_sided
 from harness.stats.outcome import at_least, at_most, equivalence, trials_to_decide
-from harness.stats.quantum_volume import qv_criterion, width_of
+from harness.stats.quantum_volume import qv_criterion
 from harness.stats.tost import tost_one_sample
+from harness.units import width_of
 
 
 def test_equivalence_outcomes() -> None:

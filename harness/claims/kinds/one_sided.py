@@ -5,35 +5,22 @@ comes from the metric's shot noise). Decided by harness.stats.one_sided."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from harness.claims.base import ClaimKind, Evidence, Shape, result
+from harness.claims.base import ClaimKind, Evidence, result
 from harness.claims.seed_checked import margin, with_seed_check
 from harness.claims.values import NotRun, sample
 from harness.errors import ComparisonError
-from harness.intake.manifest import Claim
+from harness.intake.manifest import OneSidedClaim
 from harness.models import ClaimResult
 from harness.notebook_runs import MissingMetric
 
 
-class OneSided(ClaimKind):
-    name = "one-sided"
+class OneSided(ClaimKind[OneSidedClaim]):
+    model = OneSidedClaim
     summary = "the reproduced value is at least (or at most) the claimed value"
-    fields = frozenset({"direction", "confidence", "better"})
-    tolerances: ClassVar[tuple[str, ...]] = ("absolute", "relative")
-    tolerance_required = False
 
-    def check_more(self, shape: Shape) -> None:
-        if shape.claim.direction is None:
-            shape.fail("a one-sided claim needs a direction: at_least or at_most", "direction")
-        if shape.claim.metric == "counts":
-            shape.fail("a one-sided claim is about a number, not counts", "metric")
-
-    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+    def evaluate(self, claim: OneSidedClaim, ev: Evidence) -> ClaimResult:
         from harness.stats.one_sided import one_sided
 
-        assert claim.source is not None and claim.value is not None
-        assert claim.direction is not None
         try:
             got = sample(claim, claim.source, ev, shot_se=True)
             mean, se, df = got.mean_and_se()

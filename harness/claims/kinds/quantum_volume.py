@@ -5,43 +5,26 @@ m bits; ``metric`` heavy_output_probability. Decided by harness.stats.quantum_vo
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from harness.claims.base import ClaimKind, Evidence, Shape, expand, result
-from harness.claims.kinds.aggregate import check_group
+from harness.claims.base import ClaimKind, Evidence, result
 from harness.claims.values import NotRun, circuit_run
 from harness.errors import ComparisonError
-from harness.intake.manifest import Claim
+from harness.intake.manifest import QuantumVolumeClaim, expand
 from harness.models import ClaimResult
-from harness.stats.quantum_volume import width_of
+from harness.units import width_of
 
 
-class QuantumVolume(ClaimKind):
-    name = "quantum-volume"
+class QuantumVolume(ClaimKind[QuantumVolumeClaim]):
+    model = QuantumVolumeClaim
     summary = "the heavy-output criterion of Cross et al. 2019 for a claimed quantum volume"
-    tolerances: ClassVar[tuple[str, ...]] = ()
-    tolerance_required = False
 
-    def check_sources(self, shape: Shape) -> None:
-        check_group(shape, notebook_allowed=False)
-
-    def check_more(self, shape: Shape) -> None:
-        c = shape.claim
-        if c.metric != "heavy_output_probability":
-            shape.fail("a quantum-volume claim has metric heavy_output_probability", "metric")
-        assert c.value is not None
-        if width_of(c.value) is None:
-            shape.fail(f"a quantum volume is a power of two >= 2, not {c.value:g}", "value")
-
-    def fresh_seeds_apply(self, claim: Claim) -> bool:
+    def fresh_seeds_apply(self, claim: QuantumVolumeClaim) -> bool:
         return False
 
-    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+    def evaluate(self, claim: QuantumVolumeClaim, ev: Evidence) -> ClaimResult:
         from harness.stats import metrics
         from harness.stats.quantum_volume import qv_criterion
 
-        assert claim.source is not None and claim.source.circuits is not None
-        assert claim.value is not None
+        assert claim.source.circuits is not None
         width = width_of(claim.value)
         hops: list[float] = []
         try:

@@ -6,13 +6,13 @@ Decided by |reproduced - claimed| against an absolute or relative tolerance (tes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from harness.claims.base import CIRCUIT_METRICS, ClaimKind, Evidence, Shape, result
+from harness.claims.base import ClaimKind, Evidence, result
 from harness.claims.seed_checked import with_seed_check
 from harness.claims.values import NotRun, circuit_run, circuit_values
 from harness.errors import ComparisonError
-from harness.intake.manifest import Claim
+from harness.intake.manifest import ScalarClaim
 from harness.models import ClaimResult, Comparison
 from harness.tolerances import ShotNoiseTolerance
 
@@ -20,30 +20,18 @@ if TYPE_CHECKING:
     from harness.stats.metrics import CountsMetric
 
 
-class Scalar(ClaimKind):
-    name = "scalar"
-    fields = frozenset({"better"})  # the flattering direction, for the fresh-seed check
+class Scalar(ClaimKind[ScalarClaim]):
+    model = ScalarClaim
     summary = "one number computed from the counts of one circuit run"
-    tolerances: ClassVar[tuple[str, ...]] = ("absolute", "relative", "shot-noise")
-    tests: ClassVar[tuple[str, ...]] = ("auto", "threshold")
 
-    def check_more(self, shape: Shape) -> None:
-        c = shape.claim
-        assert c.source is not None
-        if c.source.circuit is None or c.metric not in CIRCUIT_METRICS:
-            shape.fail(f"a scalar claim is a circuit metric ({', '.join(CIRCUIT_METRICS)}); "
-                       "a notebook's metric is a trials claim", "metric")
-        if shape.manifest.circuit(c.source.circuit).seeds:
-            shape.fail("the circuit has seeds: its claim is a trials claim", "kind")
-
-    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+    def evaluate(self, claim: ScalarClaim, ev: Evidence) -> ClaimResult:
         from harness.stats import metrics
 
-        assert claim.source is not None and claim.source.circuit is not None
+        assert claim.source.circuit is not None
         ref = claim.source.circuit
         try:
             run = circuit_run(ref, ev)
-            assert ev.execution is not None and claim.value is not None
+            assert ev.execution is not None
             metric_of = metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)
             comparison = _compare(claim, metric_of, run.counts, ev)
             fresh = circuit_values(claim, run, ev.execution.runs(ref, "fresh"))
@@ -55,11 +43,10 @@ class Scalar(ClaimKind):
 
 
 def _compare(
-    claim: Claim, metric_of: CountsMetric, counts: dict[str, int], ev: Evidence
+    claim: ScalarClaim, metric_of: CountsMetric, counts: dict[str, int], ev: Evidence
 ) -> Comparison:
     from harness.stats import compare
 
-    assert claim.value is not None and claim.tolerance is not None and claim.source is not None
     if isinstance(claim.tolerance, ShotNoiseTolerance):
         assert claim.source.circuit is not None
         shots = ev.manifest.circuit(claim.source.circuit).shots

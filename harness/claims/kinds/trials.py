@@ -9,43 +9,24 @@ inconclusive (harness.stats.outcome)."""
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
-from harness.claims.base import ClaimKind, Evidence, Shape, result
+from harness.claims.base import ClaimKind, Evidence, result
 from harness.claims.seed_checked import margin, with_seed_check
 from harness.claims.values import NotRun, Sample, sample
 from harness.errors import ComparisonError
-from harness.intake.manifest import Claim
+from harness.intake.manifest import TrialsClaim
 from harness.models import ClaimResult, Comparison
 from harness.notebook_runs import MissingMetric
 from harness.wording import plural
 
 
-class Trials(ClaimKind):
-    name = "trials"
-    fields = frozenset({"better"})  # the flattering direction, for the fresh-seed check
+class Trials(ClaimKind[TrialsClaim]):
+    model = TrialsClaim
     summary = "a mean over the seeds of a notebook or of a circuit with seeds"
-    tests: ClassVar[tuple[str, ...]] = ("auto", "tost", "tost-welch", "bootstrap-ci")
 
-    def check_more(self, shape: Shape) -> None:
-        c, m = shape.claim, shape.manifest
-        assert c.source is not None
-        if c.metric == "counts":
-            shape.fail("a counts claim is of kind counts", "kind")
-        if c.source.circuit is not None and not m.circuit(c.source.circuit).seeds:
-            shape.fail("a trials claim on a circuit needs the circuit's seeds (its "
-                       "`seeds` list); one run is a scalar claim", "source.circuit")
-        if c.test in ("tost", "tost-welch", "bootstrap-ci") and (
-            c.spread is None and not c.per_seed
-        ):
-            shape.fail(f"test '{c.test}' needs a spread or per-seed values", "test")
-        if c.test == "tost-welch" and not c.per_seed:
-            shape.fail("test 'tost-welch' needs per-seed values", "per_seed")
-
-    def evaluate(self, claim: Claim, ev: Evidence) -> ClaimResult:
+    def evaluate(self, claim: TrialsClaim, ev: Evidence) -> ClaimResult:
         from harness.stats.trials import compare_trials
 
-        assert claim.source is not None and claim.value is not None
         try:
             got = sample(claim, claim.source, ev)
             comparison = compare_trials(got.values, claim.value, margin(claim), claim.per_seed,
@@ -61,7 +42,7 @@ class Trials(ClaimKind):
         return with_seed_check(claim, comparison, got.values, got.fresh, got.correlated)
 
 
-def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
+def _shared_shots(claim: TrialsClaim, got: Sample, tested: Comparison) -> Comparison:
     """Seeds that share shots (harness.intake.correlated_seeds) are one trial, not n: their
     spread is no seed-to-seed variance. A circuit's seed-to-seed variance is its shot noise:
     the fresh seeds' sd measures it directly; without fresh seeds, the shot-noise sd of one
@@ -70,7 +51,6 @@ def _shared_shots(claim: Claim, got: Sample, tested: Comparison) -> Comparison:
 
     from harness.stats.trials import one_effective_trial
 
-    assert claim.value is not None
     why = ("the deposited seeds share shots (correlated-seeds): their values count as one "
            "trial, not " + str(got.n))
     if len(got.fresh) >= 2:
