@@ -31,8 +31,10 @@ error, or a report's ``error.kind``, into the process's exit code and one-line m
     |                           read or written, or (qrepro verify) an attestation does not
     |                           hold: bad signature, changed or missing file, other deposit
     +-- AuthoringError          an author's tool (qrepro init, check) cannot do what it was
-                                asked: a manifest already there, a folder it cannot scaffold,
-                                an interpreter (--python) it cannot ask
+    |                           asked: a manifest already there, a folder it cannot scaffold,
+    |                           an interpreter (--python) it cannot ask
+    +-- MissingExtra            a command needs an optional part of qrepro that is not
+                                installed (batch, cluster, sign, postgres): names the extra
 """
 
 from __future__ import annotations
@@ -158,6 +160,12 @@ class AuthoringError(QreproError):
     """qrepro init / check cannot do what the author asked; names the file and option."""
 
     kind = "authoring"
+
+
+class MissingExtra(QreproError):
+    """An optional part of qrepro (an extra of the package) is not installed."""
+
+    kind = "missing-extra"
 
 
 def error_class(kind: str) -> type[QreproError]:

@@ -12,6 +12,7 @@ import click
 from harness.console.failing import EXIT_DENIED, EXIT_INTERRUPTED, fail, terminate_as_interrupt
 from harness.console.options import runner_options
 from harness.errors import QreproError
+from harness.extras import require
 from harness.wording import plural
 
 #: evaluate options a batch forwards to every evaluation (when not at their default)
@@ -79,6 +80,11 @@ def batch_command() -> click.Command:
                   cluster: str | None, progress: str, **kw: Any) -> None:
         """Evaluate every deposit of SUBMISSIONS (a folder of deposits and archives, or a
         .csv / .yaml list: id, path, badges, runner, device, budget, fresh_seeds, seed)."""
+        try:
+            require_extras("qrepro batch", ledger_url, cluster)
+        except QreproError as exc:
+            fail(exc)
+            return
         from harness.batch.ledger import Ledger
         from harness.batch.run import BatchOptions, LocalExecutor, run_batch, slots_for
         from harness.batch.submissions import load_submissions, parse_duration
@@ -139,6 +145,11 @@ def batch_command() -> click.Command:
               help="Also export every evaluation to this CSV file.")
 def ledger_cmd(out: Path, ledger_url: str | None, csv_path: Path | None) -> None:
     """Print the batch ledger of OUT: state counts, the slowest, the failed with reasons."""
+    try:
+        require_extras("qrepro ledger", ledger_url, None)
+    except QreproError as exc:
+        fail(exc)
+        return
     from harness.batch.ledger import LEDGER_NAME, Ledger
 
     if ledger_url is None and not (out / LEDGER_NAME).is_file():
@@ -147,3 +158,13 @@ def ledger_cmd(out: Path, ledger_url: str | None, csv_path: Path | None) -> None
         click.echo(ledger.table())
         if csv_path is not None:
             click.echo(f"csv: {ledger.to_csv(csv_path)}")
+
+
+def require_extras(command: str, ledger_url: str | None, cluster: str | None) -> None:
+    """The extras a batch command needs: batch (the ledger) always, cluster for --cluster,
+    postgres for a PostgreSQL ledger; MissingExtra names the first one missing."""
+    require("batch", command)
+    if cluster:
+        require("cluster", f"{command} --cluster")
+    if ledger_url and ledger_url.lower().startswith("postgresql"):
+        require("postgres", f"{command} --ledger {ledger_url.split(':', 1)[0]}://...")

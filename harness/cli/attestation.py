@@ -20,6 +20,7 @@ import click
 
 from harness.console.failing import fail
 from harness.errors import AttestationError, QreproError
+from harness.extras import require
 
 EXIT_VERIFIED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -36,6 +37,10 @@ def keygen_cmd(directory: Path | None, prefix: Path | None, force: bool) -> None
     Writes DIRECTORY/qrepro.key and DIRECTORY/qrepro.pub (DIRECTORY: default the
     current one), or PREFIX.key and PREFIX.pub with --out. Publish the .pub file and
     the key id printed; keep the .key file off shared machines."""
+    try:
+        require("sign", "qrepro keygen")
+    except QreproError as exc:
+        fail(exc)
     from reports.attestation import DEFAULT_KEY_NAME, generate_key_pair
 
     if directory is not None and prefix is not None:
@@ -68,6 +73,7 @@ def verify_cmd(outdir: Path, key: Path, deposit: Path | None,
     from reports.attestation import verify
 
     try:
+        require("sign", "qrepro verify")
         result = verify(outdir, key, deposit=deposit, attestation=attestation)
     except AttestationError as exc:
         fail(exc, EXIT_UNREADABLE)

@@ -199,8 +199,10 @@ def evaluate_cmd(
     try:
         venue = load_policy(policy)
         if sign is not None:
+            from harness.extras import require
             from reports.attestation import load_signing_key
 
+            require("sign", "--sign")
             load_signing_key(sign)  # an unreadable key stops before anything runs
         backend = open_runner(kw)
         options = Options(
