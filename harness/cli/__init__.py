@@ -9,7 +9,7 @@ docs/cli.md#exit-codes). The commands of authors and batches live in their packa
 Start-up: this module imports click and the version only. A command's module is imported
 when the command is looked up (``qrepro validate`` imports validate's, ``--help`` every
 one's), and each command imports what it uses inside its function (the pipeline, pydantic
-models, statistics, docker, papermill). tests/test_cli_imports.py holds that line: keep
+models, statistics, docker, papermill). tests/test_lazy_imports.py holds that line: keep
 heavy imports out of module level in the modules of :data:`COMMANDS`.
 """
 

@@ -4,7 +4,7 @@ badges (exit codes: harness.console.failing).
 Start-up: like every command module, this imports click, harness.errors and the shared
 leaves (harness.console.options, harness.console.failing) only; the command imports what it uses
 (the pipeline, pydantic models, statistics, docker, papermill) inside its function.
-tests/test_cli_imports.py holds that line.
+tests/test_lazy_imports.py holds that line.
 """
 
 from __future__ import annotations

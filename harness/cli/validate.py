@@ -2,7 +2,7 @@
 manifest checked, inventoried and described, nothing run.
 
 ``qrepro validate`` must start fast: what it loads never imports the statistics, the
-simulator or the report renderers (tests/test_cli_imports.py).
+simulator or the report renderers (tests/test_lazy_imports.py).
 """
 
 from __future__ import annotations
