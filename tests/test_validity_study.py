@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+import pytest
 
 from benchmarks.validity.study import RESULTS, markdown, summarise, weaker
 
@@ -63,3 +66,31 @@ def test_committed_seed_check_results_meet_the_targets() -> None:
     assert all(r["cherry-picked"]["check"] >= 0.80 for r in high_variance)
     assert all(r["honest"]["check"] <= 0.05 for r in seeds["rows"])
     assert all(r["worst-picked"]["check"] <= 0.05 for r in seeds["rows"])
+
+
+def test_committed_monte_carlo_checks_pass_and_name_their_fast_versions() -> None:
+    """make validity's Monte Carlo checks (moved out of make test): every criterion met, and
+    each names the make test test that keeps a fast version of it."""
+    result = json.loads((Path(RESULTS).parent / "monte_carlo.json").read_text())
+    assert len(result["rows"]) == 14 and result["failed"] == []
+    assert all(r["passed"] for r in result["rows"])
+    root = Path(RESULTS).parents[2]
+    for r in result["rows"]:
+        path, name = r["test"].split("::")
+        assert f"def {name}(" in (root / path).read_text(), r["test"]
+
+
+def test_a_failed_criterion_is_reported_and_fails_make_validity(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.validity import monte_carlo, study
+
+    failing = monte_carlo.check("x", "tests/a.py::test_x", "3 of 4", "0", False)
+    passing = monte_carlo.check("y", "tests/a.py::test_y", "0 of 4", "0", True)
+    monkeypatch.setattr(monte_carlo, "STUDIES", [lambda: failing, lambda: [passing]])
+    monkeypatch.setattr(sys, "argv", ["study", "--only", "checks", "--no-write"])
+    with pytest.raises(SystemExit) as exited:
+        study.main()
+    assert exited.value.code == 1
+    out, err = capsys.readouterr()
+    assert "| x | 3 of 4 | 0 | **FAIL** |" in out and "| y | 0 of 4 | 0 | pass |" in out
+    assert "2 criteria, 1 failed" in out and "1 criteria failed: x" in err

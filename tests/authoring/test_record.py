@@ -163,6 +163,7 @@ def test_plain_qiskit_notebook_deposit_earns_all_four_badges(tmp_path: Path) -> 
 
 
 @pytest.mark.slow  # three PennyLane trainings recorded, then four replayed: ~5 min on 2 cores
+@pytest.mark.timeout(1800)  # above pyproject's per-test ceiling
 def test_vqc_iris_notebook_deposit_earns_all_four_badges(tmp_path: Path) -> None:
     dep = tmp_path / "vqc"
     (dep / "notebooks").mkdir(parents=True)

@@ -380,6 +380,7 @@ def test_sigterm_stops_the_batch_like_ctrl_c(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # a LocalCluster of two workers: run by make test-slow (keeps make test < 20 min)
+@pytest.mark.timeout(1800)  # above pyproject's per-test ceiling
 def test_a_local_dask_cluster_gives_the_badges_of_jobs(reference: Reference, tmp_path: Path
                                                        ) -> None:
     shutil.copytree(reference.subs, tmp_path / "subs")

@@ -23,6 +23,9 @@ from runners.sandbox import Sandbox
 from tests.conftest import unavailable
 
 PYTHON = "3.11"
+#: pytest-timeout's ceiling for a Docker test (pyproject's default is lower): the first one a
+#: worker runs may bootstrap the base image from Debian and build an environment image
+DOCKER_TIMEOUT_S = 2400
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,6 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.docker)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(DOCKER_TIMEOUT_S))
 
 
 def _unavailable(why: str) -> NoReturn:

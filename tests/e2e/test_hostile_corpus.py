@@ -209,6 +209,8 @@ def _params() -> list[Any]:
             marks.append(pytest.mark.e2e)
         if case.id in HOLES:
             marks.append(pytest.mark.xfail(strict=True, reason=f"HOLE: {HOLES[case.id]}"))
+        if case.group == "notebooks":  # may build vqc-iris's image first (up to 1800 s)
+            marks.append(pytest.mark.timeout(2400))
         params.append(pytest.param(case, id=case.id, marks=marks))
     return params
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 
 #: vqc-iris (3 minutes of training on 2 cores) runs here in make test-slow; make test runs it
 #: in a container (tests/docker/test_notebook_deposits_docker.py), the default runner's path
-GOOD = (pytest.param("vqc-iris", marks=pytest.mark.slow), "qkernel-breast-cancer")
+GOOD = (pytest.param("vqc-iris", marks=[pytest.mark.slow, pytest.mark.timeout(1800)]),
+        "qkernel-breast-cancer")
 
 
 def run(name: str, out: Path, fresh_seeds: int = 0) -> Report:
@@ -58,6 +59,7 @@ def test_broken_notebook_denies_functional_and_names_the_cell(tmp_path: Path) ->
 
 
 @pytest.mark.slow  # 15 trainings through papermill: about 10 minutes on 2 cores
+@pytest.mark.timeout(2400)  # above pyproject's per-test ceiling
 def test_cherry_picked_seeds_are_flagged_with_ten_fresh_seeds(tmp_path: Path) -> None:
     """The best 5 of 20 training seeds deposited: replayed, the claim passes; against 10
     fresh seeds it is seed-sensitive and (strict policy) loses Results Reproduced."""

@@ -206,15 +206,18 @@ def test_different_distributions_fail_the_permutation_test() -> None:
 
 
 def test_sparse_ten_qubit_false_alarm_rate() -> None:
+    """Fast version: 30 pairs (make validity runs 100: at most 8 alarms at 0.05 and 3 at
+    0.01, benchmarks/validity/monte_carlo.py)."""
     p = porter_thomas(10, seed=3)  # 1024 outcomes, 300 + 500 shots: most cells hold 0 or 1
     alarms = {0.05: 0, 0.01: 0}
-    for i in range(100):
+    for i in range(30):
         a, b = sample(p, 300, 10_000 + i), sample(p, 500, 20_000 + i)
         p_value = compare_counts(a, b, shot_noise(0.05), seed=i, n_boot=200).p_value
         assert p_value is not None
         for alpha in alarms:
             alarms[alpha] += p_value < alpha
-    assert alarms[0.05] <= 8 and alarms[0.01] <= 3
+    # P(>= 5 of 30 at 0.05) = 1.6%, P(>= 3 of 30 at 0.01) = 0.3% for a test at its level
+    assert alarms[0.05] <= 4 and alarms[0.01] <= 2
 
 
 def test_bootstrap_is_deterministic() -> None:

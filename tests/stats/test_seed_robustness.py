@@ -1,4 +1,8 @@
-"""Fresh seeds and the seed-sensitivity flag."""
+"""Fresh seeds and the seed-sensitivity flag.
+
+The Monte Carlo studies of the check run at full size in make validity
+(benchmarks/validity/monte_carlo.py, criteria that fail the study); the tests marked "fast
+version" below check the same logic with fewer repetitions."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.validity.monte_carlo import accuracies as _accuracies
 from harness.claims.seed_sensitivity import seed_check
 from harness.jobs import fresh_seeds
 from harness.models import CircuitJob, CircuitRun
@@ -104,8 +109,10 @@ def test_permutation_p_values_equal_a_brute_force_enumeration_with_ties() -> Non
 
 @pytest.mark.parametrize(("n_d", "k"), [(5, 10), (5, 20), (2, 3), (8, 40)])
 def test_normal_p_equals_a_monte_carlo_of_normal_values(n_d: int, k: int) -> None:
+    """Fast version (40,000 simulations: the tolerance at q = 0.98 is 14% of the tail); make
+    validity runs 400,000 (benchmarks/validity/monte_carlo.py)."""
     rng = np.random.default_rng(n_d * 100 + k)
-    sims = 400_000
+    sims = 40_000
     t = sr.lowest_t(rng.standard_normal((n_d, sims)), rng.standard_normal((k, sims)))
     for q in (0.5, 0.9, 0.98, 0.995):
         x = float(np.quantile(t, q))
@@ -166,8 +173,9 @@ def test_lower_is_better_mirrors_higher_is_better() -> None:
 
 
 def test_the_worst_seeds_are_never_flagged() -> None:
+    """Fast version: 50 draws each way (make validity: 200)."""
     rng = np.random.default_rng(2028)
-    for _ in range(200):
+    for _ in range(50):
         worst = sorted(_accuracies(rng, 20))[:5]
         assert not seed_check(0.7, worst, _accuracies(rng, 10)).flagged
         best = sorted(_accuracies(rng, 20), reverse=True)[:5]  # lower is better: the worst
@@ -207,27 +215,23 @@ def test_the_vectorised_decision_is_seed_checks() -> None:
         assert 0 < sum(want) < 60
 
 
-def _accuracies(rng: np.random.Generator, n: int) -> list[float]:
-    """Notebook-style test accuracies on 39 points: true accuracy varies by seed."""
-    p = np.clip(rng.normal(0.78, 0.06, n), 0, 1)
-    return list(rng.binomial(39, p) / 39)
-
-
 def test_honest_seeds_are_flagged_at_most_at_the_level() -> None:
+    """Fast version: 100 draws (make validity: 400, at most 4%)."""
     rng = np.random.default_rng(2026)
     flags = [
-        seed_check(0.8, _accuracies(rng, 5), _accuracies(rng, 10)).flagged for _ in range(400)
+        seed_check(0.8, _accuracies(rng, 5), _accuracies(rng, 10)).flagged for _ in range(100)
     ]
-    assert np.mean(flags) <= 0.02 + 0.02  # 400 draws: sd of the rate 0.007 at 2%
+    assert np.mean(flags) <= 0.06  # 100 draws: sd of the rate 1.4 points at 2%; P(>6%) 0.5%
 
 
 def test_best_five_of_twenty_accuracies_are_mostly_flagged() -> None:
+    """Fast version: 100 draws (make validity: 200, at least 75%)."""
     rng = np.random.default_rng(2027)
     flags = [
         seed_check(0.8, sorted(_accuracies(rng, 20))[-5:], _accuracies(rng, 10)).flagged
-        for _ in range(200)
+        for _ in range(100)
     ]
-    assert 0.75 <= np.mean(flags)  # measured 84% (benchmarks/validity/seed_check.py)
+    assert 0.70 <= np.mean(flags)  # measured 84% (benchmarks/validity/seed_check.py)
 
 
 def test_too_few_fresh_seeds_say_inconclusive_with_how_many_would_do() -> None:
@@ -262,17 +266,18 @@ def test_enough_fresh_seeds_say_typical_with_the_power() -> None:
 
 
 def test_power_and_fresh_seeds_needed_are_monotone() -> None:
-    ladder = [sr.power(5, k) for k in sr.LADDER]
-    assert all(b >= a - 0.01 for a, b in itertools.pairwise(ladder)), ladder  # MC: sd ~0.005
-    assert ladder[0] < 0.7 and ladder[-1] > 0.95
+    """Fast version: three rungs of the ladder (make validity walks all of LADDER for n_d = 2,
+    3, 5 and 8: every rise, the ends, two deposited seeds never reaching 80%)."""
+    rungs = [sr.power(5, k) for k in (5, 10, 20)]
+    assert rungs == sorted(rungs), rungs
+    assert rungs[0] < 0.7 < 0.8 <= rungs[1]
     needed = sr.fresh_needed(5)
-    assert needed == 10
-    assert needed == next(k for k, p in zip(sr.LADDER, ladder, strict=True) if p >= 0.8)
+    assert needed == 10 == sr.LADDER[1], "the first K of the ladder at 80%"
     assert sr.power(8, 10) > sr.power(5, 10) > sr.power(3, 10), "more deposited seeds help"
     assert sr.power(5, 10, 0.05) > sr.power(5, 10, 0.02)
     more = sr.fresh_needed(8)
     assert more is not None and more < needed
-    assert sr.fresh_needed(2) is None and sr.fresh_needed(3) is None, "two or three: never 80%"
+    assert sr.fresh_needed(3) is None, "three: never 80%"
 
 
 GHZ_IDEAL = {"000": 0.5, "111": 0.5}
@@ -367,7 +372,7 @@ def test_the_validity_script_measures_both_tests_per_metric_and_k() -> None:
 def test_the_candidate_comparison_runs() -> None:
     from benchmarks.validity.seed_check import CANDIDATES, compare, compare_markdown
 
-    result = compare(trials=20, seed=1)
+    result = compare(trials=5, seed=1)  # the script runs; its rates are measured with --trials
     cherry = [r for r in result["rows"] if "cherry-picked" in r]
     assert len(cherry) == 8 and len(result["rows"]) == 16
     assert all(r["worst-picked"]["(d) chosen: normal p + permutation guard"] == 0 for r in cherry)

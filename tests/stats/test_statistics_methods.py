@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from benchmarks.validity.monte_carlo import sparse_chi_square_alarms
 from harness.stats.bootstrap import bootstrap_ci, compare_bootstrap
 from harness.stats.chisquare import chi_square_counts, merge_sparse_cells
 from harness.stats.multiple import benjamini_hochberg, discrepancy_flags, holm
 from harness.stats.tost import tost_welch, welch_df
-from tests.distributions import porter_thomas, sample
 
 
 def with_sd(n: int, sd: float, mean: float, seed: int) -> np.ndarray:
@@ -221,29 +221,26 @@ def test_chi_square_detects_a_difference_and_rejects_bad_input() -> None:
     assert chi_square_counts({"0": 5}, [5]).verdict == "error"
 
 
-def sparse_alarms(shots: tuple[int, int], min_expected: float, alpha: float = 0.01) -> int:
-    p = porter_thomas(10, seed=3)  # 1024 outcomes: most cells hold 0 or 1 shot
-    alarms = 0
-    for i in range(200):
-        a, b = sample(p, shots[0], 10_000 + i), sample(p, shots[1], 20_000 + i)
-        c = chi_square_counts(a, b, alpha=alpha, min_expected=min_expected)
-        alarms += c.verdict == "fail"
-    return alarms
+#: fast versions: 50 pairs of counts each (make validity runs 200 with the bounds in the
+#: comments, benchmarks/validity/monte_carlo.py, on the same pairs)
+SPARSE_PAIRS = 50
 
 
 def test_sparse_ten_qubit_false_alarm_rate_after_merging() -> None:
-    # 500 + 500 shots from one distribution, alpha 0.01: 2/200 alarms after merging. Without
-    # merging (min_expected 0) it is 0/200 here: with equal shot counts a cell holding one
-    # shot adds exactly 1 to X^2, so X^2 varies less than chi2_df and the test is
+    # 500 + 500 shots from one distribution, alpha 0.01: 2/200 alarms after merging (<= 6).
+    # Without merging (min_expected 0) it is 0/200 here: with equal shot counts a cell holding
+    # one shot adds exactly 1 to X^2, so X^2 varies less than chi2_df and the test is
     # conservative, not liberal. Unequal shot counts are where it goes wrong, below.
-    assert sparse_alarms((500, 500), min_expected=5.0) <= 6
+    # 0/50 measured; P(>= 3 of 50) = 1.4% at the level
+    assert sparse_chi_square_alarms((500, 500), 5.0, SPARSE_PAIRS) <= 2
 
 
 def test_sparse_unbalanced_false_alarms_need_merging() -> None:
     # 100 + 5000 shots: one shot of the small sample in a rare cell adds ~50 to X^2.
-    # Measured at alpha 0.01: 3/200 alarms after merging, 27/200 (13.5%) without.
-    assert sparse_alarms((100, 5000), min_expected=5.0) <= 6
-    assert sparse_alarms((100, 5000), min_expected=0.0) >= 20
+    # Measured at alpha 0.01: 3/200 alarms after merging (<= 6), 27/200 (13.5%) without
+    # (>= 20); of the first 50: 1 and 6.
+    assert sparse_chi_square_alarms((100, 5000), 5.0, SPARSE_PAIRS) <= 2
+    assert sparse_chi_square_alarms((100, 5000), 0.0, SPARSE_PAIRS) >= 4  # 8x the level
 
 
 # --- multiplicity ---------------------------------------------------------------------
