@@ -22,7 +22,13 @@ from qiskit.qpy import formats
 from qiskit.synthesis.qft import synth_qft_full
 
 from benchmarks.hostile.generate import build_case
-from harness.memory_plan import QPY_VERSIONS, Shape, circuit_shape, qasm_shape, qpy_qubits
+from harness.intake.circuit_shape import (
+    QPY_VERSIONS,
+    CircuitShape,
+    circuit_shape,
+    qasm_shape,
+    qpy_qubits,
+)
 from tests.conftest import ROOT
 
 Loader = Callable[[str], QuantumCircuit]
@@ -54,7 +60,7 @@ def assert_no_crash(text: str) -> None:
     with pytest.raises(Exception):  # noqa: B017 (whatever Qiskit raises)
         loader(text)(text)
     shape = qasm_shape(text)
-    assert shape is None or isinstance(shape, Shape)
+    assert shape is None or isinstance(shape, CircuitShape)
 
 
 # --- the reference deposits and the hostile corpus ----------------------------------------

@@ -25,6 +25,7 @@ from harness.batch.worker import (
     stop_all,
 )
 from harness.errors import QreproError
+from harness.host import host_available
 from harness.units import parse_size
 
 #: seconds between looks at the running evaluations' logs (building -> running)
@@ -75,23 +76,13 @@ def slots_for(jobs: int, cpus: float, memory: str) -> tuple[int, str]:
     over-subscribed by that many sandboxes of --cpus and --memory each."""
     host_cpus = os.cpu_count() or 1
     by_cpu = max(1, int(host_cpus // max(cpus, 0.01)))
-    by_mem = max(1, int(_memory_available() // max(parse_size(memory), 1)))
+    by_mem = max(1, int(host_available() // max(parse_size(memory), 1)))
     slots = max(1, min(jobs, by_cpu, by_mem))
     why = "" if slots == jobs else (
         f"--jobs {jobs} lowered to {slots}: {host_cpus} CPUs and "
-        f"{_memory_available() / 2**30:.1f} GiB available for sandboxes of {cpus:g} CPUs "
+        f"{host_available() / 2**30:.1f} GiB available for sandboxes of {cpus:g} CPUs "
         f"and {memory} each")
     return slots, why
-
-
-def _memory_available() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 2**62
 
 
 def _submission_args(s: Submission) -> tuple[str, ...]:
