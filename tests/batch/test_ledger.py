@@ -76,6 +76,16 @@ def alembic_config() -> Config:
     return config
 
 
+def migrate(url: str, to: str) -> None:
+    """Alembic's own upgrade (``head``) or downgrade (``base``), not the ledger's."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        (command.upgrade if to == "head" else command.downgrade)(config, to)
+    engine.dispose()
+
+
 def sqlite_url(out: Path) -> str:
     return f"sqlite:///{out / LEDGER_NAME}"
 
@@ -282,12 +292,7 @@ def test_fresh_database_migrates_to_head_and_opening_again_is_a_no_op(
         patch.setattr(command, "upgrade", no_alembic)
         with Ledger(backend.url) as again:
             assert [r.id for r in again.all()] == [kept]
-    engine = create_engine(backend.url)
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    engine.dispose()
+    migrate(backend.url, "head")
     assert backend.query(f"SELECT version_num FROM {VERSION_TABLE}") == [(HEAD,)]
     assert backend.query("SELECT id, state FROM evaluations") == [(kept, "done")]
 
@@ -333,12 +338,7 @@ def test_postgres_column_types(pg: Backend) -> None:
 def test_downgrade_to_base_upgrade_again_and_a_newer_schema_is_refused(
         backend: Backend) -> None:
     Ledger(backend.url).close()
-    engine = create_engine(backend.url)
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
-    engine.dispose()
+    migrate(backend.url, "base")
     assert backend.tables() == {VERSION_TABLE}
     with Ledger(backend.url) as again:
         assert again.all() == []
