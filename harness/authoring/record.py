@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.authoring import record_claims as rc
 from harness.authoring.record_capture import NoiseBook, capture_warnings, circuit_entries
-from harness.authoring.record_claims import claim_entries
 from harness.authoring.record_manifest import (
     manifest_text,
     owned_entries,
@@ -40,6 +40,7 @@ from harness.authoring.record_manifest import (
 )
 from harness.authoring.record_plan import (
     RECORD_FILE,
+    ClaimLine,
     Echo,
     Plan,
     RecordRequest,
@@ -111,6 +112,36 @@ def kernel_versions(runs: list[SeedRun]) -> dict[str, str | None]:
             data: dict[str, str | None] = json.loads(path.read_text(encoding="utf-8"))
             return data
     return {}
+
+
+# --- the claims ---------------------------------------------------------------------------
+
+
+def claim_entries(p: Plan, runs: list[SeedRun], out: Written, summary: RecordSummary) -> None:
+    metrics, skipped = rc.numeric_metrics([r.metrics for r in runs])
+    summary.warnings.extend(skipped)
+    summary.metrics = list(metrics)
+    n = len(runs)
+    for name, values in metrics.items():
+        choice = rc.choose_tolerance(values)
+        claim = rc.metric_claim(p.notebook_id, name, values, choice)
+        out.claims.append(claim)
+        sd = claim.get("spread", {}).get("value", 0.0)
+        text = f"{name} = {claim['value']:.6g} over {n} seeds; {choice.describe(sd, n)}"
+        if claim.get("better") == "lower":
+            text += "; better: lower (guessed from the name: check it)"
+        summary.claims.append(ClaimLine(claim["id"], text))
+        if choice.warning:
+            summary.warnings.append(f"claim {claim['id']}: {choice.warning}")
+    alpha = rc.counts_alpha(len(out.circuits))
+    for entry in out.circuits:
+        out.claims.append(rc.counts_claim(entry["id"], alpha))
+    summary.claims_written = len(out.claims)
+    if out.circuits:
+        summary.claims.append(ClaimLine(
+            f"{out.circuits[0]['id']}-counts ... ({len(out.circuits)} counts claims)",
+            f"tolerance shot-noise alpha {alpha:g}: identical counts (same seed and versions) "
+            f"pass outright; otherwise a permutation test at alpha {alpha:g} per circuit"))
 
 
 # --- the whole command ------------------------------------------------------------------

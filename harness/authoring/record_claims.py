@@ -24,8 +24,6 @@ from typing import Any
 
 from scipy import optimize
 
-from harness.authoring.record_plan import ClaimLine, Plan, RecordSummary, Written
-from harness.authoring.record_run import SeedRun
 from harness.stats.tost import tost_power
 
 TARGET_POWER = 0.8
@@ -145,33 +143,3 @@ def numeric_metrics(per_seed: Sequence[dict[str, Any]]) -> tuple[dict[str, list[
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) \
         and math.isfinite(value)
-
-
-# --- the claims of a record -------------------------------------------------------------
-
-
-def claim_entries(p: Plan, runs: list[SeedRun], out: Written, summary: RecordSummary) -> None:
-    metrics, skipped = numeric_metrics([r.metrics for r in runs])
-    summary.warnings.extend(skipped)
-    summary.metrics = list(metrics)
-    n = len(runs)
-    for name, values in metrics.items():
-        choice = choose_tolerance(values)
-        claim = metric_claim(p.notebook_id, name, values, choice)
-        out.claims.append(claim)
-        sd = claim.get("spread", {}).get("value", 0.0)
-        text = f"{name} = {claim['value']:.6g} over {n} seeds; {choice.describe(sd, n)}"
-        if claim.get("better") == "lower":
-            text += "; better: lower (guessed from the name: check it)"
-        summary.claims.append(ClaimLine(claim["id"], text))
-        if choice.warning:
-            summary.warnings.append(f"claim {claim['id']}: {choice.warning}")
-    alpha = counts_alpha(len(out.circuits))
-    for entry in out.circuits:
-        out.claims.append(counts_claim(entry["id"], alpha))
-    summary.claims_written = len(out.claims)
-    if out.circuits:
-        summary.claims.append(ClaimLine(
-            f"{out.circuits[0]['id']}-counts ... ({len(out.circuits)} counts claims)",
-            f"tolerance shot-noise alpha {alpha:g}: identical counts (same seed and versions) "
-            f"pass outright; otherwise a permutation test at alpha {alpha:g} per circuit"))
