@@ -19,7 +19,12 @@ JOB.json: {"device": "auto|CPU|GPU", "deposit_root": DIR, "work_dir": DIR,
                          "seed_simulator", "seed_transpiler", "optimization_level",
                          "method", "precision", "noise_model" (relative to work_dir or null),
                          "ideal"}]}
-RESULT.json: {"agent_version", "environment": {...}, "circuits": [...], "fatal": null|str}
+RESULT.json: {"agent_version", "environment": {..., "stack": [...]}, "circuits": [...],
+              "fatal": null|str, "fatal_kind": "unavailable"|"stack"}
+
+Before qiskit is imported the replay stack is verified and confined (stack.py): a stack file
+that differs from its RECORD is fatal (fatal_kind "stack"); a circuit whose replay loaded code
+from outside the stack is a failed run (error_type "foreign-code").
 
 Each circuit is one Aer job (batching would derive per-circuit seeds). With
 "circuit_jobs" N > 1 the circuits run N at a time in forked worker processes (each with

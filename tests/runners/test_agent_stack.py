@@ -165,7 +165,7 @@ def test_imports_outside_the_stack_fail_and_are_reported(stack: ModuleType, site
         import fakestack  # type: ignore[import-not-found]  # noqa: F401
 
         with pytest.raises(ModuleNotFoundError, match="in the replay stack"):
-            import evilmod  # type: ignore[import-not-found]  # noqa: F401
+            import evilmod  # type: ignore[import-not-found]
         assert guard.foreign() == []
         ok = {"id": "ghz3", "ok": True, "counts": {"000": 1}}
         assert stack.checked(ok) == ok
