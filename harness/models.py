@@ -188,6 +188,15 @@ class NotebookRun(Frozen):
     )
 
 
+class StackDistribution(Frozen):
+    """One distribution of the replay stack, as the agent verified it before the replay."""
+
+    name: str
+    version: str
+    files: int = Field(description="Files its RECORD lists (each checked by sha256).")
+    record_sha256: str = Field(description="sha256 of its RECORD file.")
+
+
 class RunEnvironment(Frozen):
     """Versions and settings of the environment the work ran in."""
 
@@ -200,6 +209,9 @@ class RunEnvironment(Frozen):
     pinned: tuple[str, ...] = Field(
         default=(), description="Those of packages the deposit pinned exactly (requirements "
         "or lock file); the others came as dependencies.")
+    stack: tuple[StackDistribution, ...] = Field(
+        default=(), description="The replay stack (qiskit, qiskit-aer and what they run on), "
+        "every file checked against its RECORD before the circuits were replayed.")
     device: str | None = None
     devices_available: tuple[str, ...] = ()
     circuit_jobs: int = Field(

@@ -255,6 +255,7 @@ def _run(
         *state.findings,
         *runner.findings(),
         *honesty,
+        *_foreign_code(execution),
         *_changed_during_run(deposit, state.digest),
         *version_findings(manifest, execution),
         *(() if options.smoke else determinism_findings(
@@ -408,6 +409,16 @@ def _changed_during_run(deposit: Deposit, digest: str | None) -> tuple[Finding, 
             blocks=("available",),
         ),
     )
+
+
+def _foreign_code(execution: Execution | None) -> tuple[Finding, ...]:
+    """Circuits during whose replay code from outside the verified stack was loaded (the
+    agent reports them as failed runs, error_type foreign-code): not results."""
+    runs = [r for r in execution.circuits if r.error_type == "foreign-code"] if execution \
+        else []
+    return tuple(finding(
+        "foreign-code-in-replay", "error", f"circuit {r.id}: {r.error}",
+        blocks=("functional", "reusable", "reproduced")) for r in runs)
 
 
 def _with_recorded(execution: Execution | None, recorded: dict[str, dict[str, int]]

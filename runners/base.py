@@ -175,6 +175,8 @@ class Runner(ABC):
                 f"malformed agent result: expected a JSON object, got {type(data).__name__}",
                 file=str(path),
             )
+        if data.get("fatal") and data.get("fatal_kind") == "stack":
+            raise AgentError(str(data["fatal"]), file=str(path))
         if data.get("fatal"):
             raise RunnerUnavailable(str(data["fatal"]), file=str(path))
         try:

@@ -17,7 +17,7 @@ from harness.intake.manifest import Environment
 from runners.base import AGENT_DIR
 
 AGENT_FILES = ("replay.py", "channel.py", "aer_noise.py", "notebooks.py", "nb_worker.py",
-               "exits.py")
+               "exits.py", "stack.py")
 _AER = re.compile(r"^qiskit[-_.]aer(?=\s*(\[|==|$))", re.IGNORECASE)
 
 

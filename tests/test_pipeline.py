@@ -343,3 +343,22 @@ def test_an_openqasm3_circuit_without_its_reader_pinned_is_warned_about_at_valid
             "warning", "qdata.yaml", "environment.requirements")
         assert "circuit ghz3 is OpenQASM 3" in f.message
         assert "add qiskit-qasm3-import==" in f.message
+
+
+def test_foreign_code_in_replay_is_not_a_result(make_deposit: Callable[..., Path],
+                                                tmp_path: Path) -> None:
+    """The agent marks a circuit whose replay loaded code from outside the verified stack as
+    failed (error_type foreign-code): a finding, and Functional, Reusable, Reproduced denied."""
+    def foreign(job: CircuitJob) -> CircuitRun:
+        return CircuitRun(id=job.id, circuit=job.circuit, role=job.role, ok=False,
+                          error_type="foreign-code",
+                          error="code from outside the verified replay stack was loaded "
+                                "during the replay, so its counts are not a result: evilmod "
+                                "(/site/evilmod.py, distribution evilplug)")
+
+    report = evaluate(make_deposit(), tmp_path / "out", FakeRunner(foreign), OPTIONS)
+    found = [f for f in report.findings if f.code == "foreign-code-in-replay"]
+    assert found and "evilmod (/site/evilmod.py, distribution evilplug)" in found[0].message
+    assert found[0].blocks == ("functional", "reusable", "reproduced")
+    assert report.badges.available
+    assert not (report.badges.functional or report.badges.reusable or report.badges.reproduced)

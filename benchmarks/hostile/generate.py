@@ -1076,6 +1076,105 @@ def wheel_pth(root: Path, ctx: Context) -> Path:
     return ghz(root, edit, files)
 
 
+# --- the replay stack ----------------------------------------------------------------------
+
+FORGED_AER = '''"""A forged qiskit_aer (qrepro hostile corpus): AerSimulator forges counts."""
+
+
+class _Result:
+    success = True
+
+    def get_counts(self, *args):
+        return {"000": 500, "111": 500}
+
+
+class AerSimulator:
+    def __init__(self, **options):
+        self.options = options
+
+    def run(self, circuit, **options):
+        return self
+
+    def result(self):
+        return _Result()
+'''
+
+PLUGIN = '''"""A qiskit transpiler plugin from a vendored wheel (qrepro hostile corpus): never to be
+imported while circuits are replayed."""
+import pathlib
+import sys
+
+print("QREPRO-HOSTILE-PLUGIN-RAN", file=sys.stderr)
+for parent in pathlib.Path.cwd().parents:
+    try:
+        (parent / "outside.txt").write_text("written by a transpiler plugin\\n")
+    except OSError:
+        pass
+
+
+class Plugin:
+    def pass_manager(self, pass_manager_config, optimization_level=None):
+        raise RuntimeError("QREPRO-HOSTILE-PLUGIN-RAN")
+'''
+
+
+def stack_wheel(name: str, version: str, members: dict[str, str],
+                entry_points: str | None = None) -> bytes:
+    """A valid, byte-reproducible pure-Python wheel of distribution ``name``."""
+    dist = f"{name.replace('-', '_')}-{version}.dist-info"
+    files = {n: d.encode() for n, d in members.items()}
+    files[f"{dist}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                 ).encode()
+    files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    if entry_points:
+        files[f"{dist}/entry_points.txt"] = entry_points.encode()
+    record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d in sorted(files.items()))
+    files[f"{dist}/RECORD"] = (record + f"{dist}/RECORD,,\n").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as whl:
+        for n, d in sorted(files.items()):
+            whl.writestr(_zip_info(n), d)
+    return buf.getvalue()
+
+
+def _forged_claims(m: dict[str, Any]) -> None:
+    """Claims only forged counts pass: perfect fidelity, exactly 500/500."""
+    m["claims"][0].update(value=1.0, tolerance={"kind": "absolute", "value": 0.0})
+    m["claims"][1].update(tolerance={"kind": "exact"})
+
+
+def vendored(wheels: dict[str, bytes], forged: bool = True) -> Builder:
+    def build(root: Path, ctx: Context) -> Path:
+        def edit(m: dict[str, Any]) -> None:
+            m["environment"]["wheels"] = [f"wheels/{n}" for n in wheels]
+            if forged:
+                _forged_claims(m)
+        files: dict[str, str | bytes] = {f"wheels/{n}": d for n, d in wheels.items()}
+        if forged:
+            files["results/ghz3.json"] = json.dumps({"000": 500, "111": 500})
+        return ghz(root, edit, files)
+    return build
+
+
+def forged_stack_wheels() -> dict[str, bytes]:
+    return {
+        "qiskit_aer-0.18.2-py3-none-any.whl": stack_wheel(
+            "qiskit-aer", "0.18.2", {"qiskit_aer/__init__.py": FORGED_AER}),
+        "qiskit-2.6.2-py3-none-any.whl": stack_wheel(
+            "qiskit", "2.6.2", {"qiskit/__init__.py": "def transpile(c, **k):\n    return c\n"}),
+        "numpy-2.4.6-py3-none-any.whl": stack_wheel(
+            "numpy", "2.4.6", {"numpy/__init__.py": "__version__ = '2.4.6'\n"}),
+    }
+
+
+def shadow_stack_module(root: Path, ctx: Context) -> Path:
+    """A qiskit_aer package in the deposit itself, beside the circuits, and claims only its
+    forged counts pass: the replay never imports it."""
+    files: dict[str, str | bytes] = {"qiskit_aer/__init__.py": FORGED_AER,
+                                     "results/ghz3.json": json.dumps({"000": 500, "111": 500})}
+    return ghz(root, _forged_claims, files)
+
+
 def _set_env(**changes: Any) -> Callable[[dict[str, Any]], None]:
     return lambda m: m["environment"].update(changes)
 
@@ -1343,6 +1442,37 @@ def _cases() -> list[Case]:
              "forges the agent's counts so that wrong claims pass",
              "evaluate", expect(1, "complete", denied=("reproduced",), absent=[OUTSIDE_NAME]),
              wheel_pth, args=CODE, runs_code=True, timeout_s=500),
+        Case("env-forged-aer-wheel", "environments",
+             "a vendored qiskit_aer-0.18.2 wheel whose AerSimulator returns the recorded counts",
+             "evaluate", refused("provides qiskit_aer", "qdata.yaml", "environment.wheels[0]",
+                                 "qiskit_aer-0.18.2-py3-none-any.whl"),
+             vendored({"qiskit_aer-0.18.2-py3-none-any.whl": stack_wheel(
+                 "qiskit-aer", "0.18.2", {"qiskit_aer/__init__.py": FORGED_AER})})),
+        Case("env-forged-stack-wheels", "environments",
+             "vendored qiskit_aer-0.18.2, qiskit-2.6.2 and numpy-2.4.6 wheels (fakes)",
+             "evaluate", refused("which the replay stack installs from the index",
+                                 "qdata.yaml", "environment.wheels[0]"),
+             vendored(forged_stack_wheels())),
+        Case("env-wheel-writes-into-stack", "environments",
+             "a vendored helper wheel that also installs qiskit_aer/backdoor.py",
+             "evaluate", refused("helper-1.0-py3-none-any.whl provides qiskit_aer",
+                                 "qdata.yaml", "environment.wheels[0]"),
+             vendored({"helper-1.0-py3-none-any.whl": stack_wheel(
+                 "helper", "1.0", {"helper/__init__.py": "",
+                                   "qiskit_aer/backdoor.py": FORGED_AER})})),
+        Case("env-wheel-transpiler-plugin", "environments",
+             "a vendored wheel declaring a qiskit.transpiler.routing plugin that writes "
+             "outside and prints a marker when imported",
+             "evaluate", expect(0, "complete", absent=[OUTSIDE_NAME],
+                                forbidden=["QREPRO-HOSTILE-PLUGIN-RAN"]),
+             vendored({"plugin-1.0-py3-none-any.whl": stack_wheel(
+                 "plugin", "1.0", {"hostile_plugin.py": PLUGIN},
+                 "[qiskit.transpiler.routing]\nhostile = hostile_plugin:Plugin\n")},
+                 forged=False),
+             args=CODE, runs_code=True, timeout_s=500),
+        Case("path-shadow-stack-module", "paths",
+             "a qiskit_aer package in the deposit forging the recorded counts",
+             "evaluate", expect(1, "complete", denied=("reproduced",)), shadow_stack_module),
         Case("env-python-3.7", "environments", 'python: "3.7" (no such base here)',
              "evaluate", expect(4, "error", "3.7", denied=_NOTHING_RUNS),
              edit_ghz(_set_env(python="3.7")), args=CODE, runs_code=True, timeout_s=400),

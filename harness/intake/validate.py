@@ -20,6 +20,7 @@ from harness.intake.governance import governance_findings
 from harness.intake.hooks import startup_hook_findings
 from harness.intake.lockfile import check_lock_file
 from harness.intake.manifest import MANIFEST_NAME, FileEntry, Manifest
+from harness.intake.replay_stack import check_wheels
 from harness.models import Finding, Severity, Validation, finding
 from harness.units import file_sha256
 
@@ -269,6 +270,7 @@ def correlated_seed_findings(m: Manifest) -> list[Finding]:
 
 def validate(deposit: Deposit, m: Manifest, today: dt.date) -> Validation:
     check_lock_file(deposit, m)  # build input: refused before anything else looks at it
+    check_wheels(deposit, m)  # a vendored wheel may not replace the replay stack
     inventory, verified = inventory_findings(deposit, m)
     findings = [
         *inventory,

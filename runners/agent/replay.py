@@ -19,7 +19,12 @@ JOB.json: {"device": "auto|CPU|GPU", "deposit_root": DIR, "work_dir": DIR,
                          "seed_simulator", "seed_transpiler", "optimization_level",
                          "method", "precision", "noise_model" (relative to work_dir or null),
                          "ideal"}]}
-RESULT.json: {"agent_version", "environment": {...}, "circuits": [...], "fatal": null|str}
+RESULT.json: {"agent_version", "environment": {..., "stack": [...]}, "circuits": [...],
+              "fatal": null|str, "fatal_kind": "unavailable"|"stack"}
+
+Before qiskit is imported the replay stack is verified and confined (stack.py): a stack file
+that differs from its RECORD is fatal (fatal_kind "stack"); a circuit whose replay loaded code
+from outside the stack is a failed run (error_type "foreign-code").
 
 Each circuit is one Aer job (batching would derive per-circuit seeds). With
 "circuit_jobs" N > 1 the circuits run N at a time in forked worker processes (each with
@@ -45,6 +50,7 @@ _here = os.path.dirname(os.path.abspath(__file__))
 if _here not in sys.path:
     sys.path.insert(0, _here)
 
+import stack  # noqa: E402
 from channel import add_site_dirs, harden, open_result  # noqa: E402
 
 add_site_dirs()
@@ -55,6 +61,14 @@ IDEAL_MAX_QUBITS = 24
 
 class Fatal(Exception):
     """An error that stops the whole job (not one circuit)."""
+
+    kind = "unavailable"
+
+
+class StackChanged(Fatal):
+    """A file of the replay stack differs from its RECORD, or one was added."""
+
+    kind = "stack"
 
 
 def package_versions() -> dict[str, str]:
@@ -234,11 +248,34 @@ def run_circuit(
 
 def run_one(spec: dict[str, Any], deposit_root: str, work_dir: str, device: str,
             threads: int | None = None) -> dict[str, Any]:
+    """One circuit's result; not a result when code from outside the stack was loaded."""
     try:
-        return run_circuit(spec, deposit_root, work_dir, device, threads)
+        result = run_circuit(spec, deposit_root, work_dir, device, threads)
     except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {**identity(spec), "ok": False, "error": last, "error_type": type(exc).__name__}
+        result = {**identity(spec), "ok": False, "error": last,
+                  "error_type": type(exc).__name__}
+    checked: dict[str, Any] = stack.checked(result)
+    return checked
+
+
+def verify_stack(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Before qiskit is imported: the deposit's folders off the path, the stack's files
+    checked against their RECORDs (Fatal naming what differs), entry points and imports
+    confined to the stack, the guard that checks every circuit's loaded modules set up."""
+    stack.clean_sys_path(job.get("deposit_root", ""), job.get("work_dir", ""))
+    dists = stack.stack_distributions()
+    report, files, problems = stack.verify(dists, workers=min(4, os.cpu_count() or 1))
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise StackChanged("the replay stack is not as its wheels installed it: "
+                           + "; ".join(problems[:3]) + more)
+    stack.restrict_entry_points(dists)
+    guard = stack.Guard(files, set(dists))
+    stack.confine_imports(guard, dists)
+    stack.install(guard)
+    verified: list[dict[str, Any]] = report
+    return verified
 
 
 #: how a progress line starts in the agent's log (stderr); the runner follows the log
@@ -334,23 +371,27 @@ def main(argv: list[str]) -> int:
     }
     output: dict[str, Any] = {"agent_version": AGENT_VERSION, "environment": environment}
     status = 0
-    workers = circuit_workers(job)
-    pool = circuit_pool(workers)
+    pool = None
     try:
+        environment["stack"] = verify_stack(job) if job.get("circuits") else []
+        workers = circuit_workers(job)
+        pool = circuit_pool(workers)
         devices = available_devices()
         device, notes = resolve_device(job.get("device", "auto"), devices)
         environment.update(device=device, devices_available=devices, notes=notes,
                            circuit_jobs=workers,
                            aer_threads=job.get("aer_threads"))
         output["circuits"] = run_circuits(job, device, pool) if job.get("circuits") else []
+        stack.release_imports()
         output["notebooks"] = run_notebook_jobs(job, device)
         output["fatal"] = None
     except Fatal as exc:
-        output.update(circuits=[], notebooks=[], fatal=str(exc))
+        output.update(circuits=[], notebooks=[], fatal=str(exc), fatal_kind=exc.kind)
         status = 3
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        stack.restore()
     with channel:
         json.dump(output, channel, sort_keys=True)
         channel.write("\n")
