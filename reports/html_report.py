@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 
+from harness.escaping import identifier_href, local_href, safe_href
 from harness.models import CircuitRun, ClaimResult, Finding, Report, RunEnvironment
 from harness.wording import plural, test_name
 from reports import Context
@@ -74,8 +74,8 @@ def page(report: Report, context: Context) -> dict[str, Any]:
         "report": report,
         "title": report.deposit.title or report.deposit.source,
         "policy": policy,
-        "policy_url": _web_link(policy.url),
-        "identifier_url": _identifier_link(report.deposit.identifier),
+        "policy_url": safe_href(policy.url),
+        "identifier_url": identifier_href(report.deposit.identifier),
         "badges": _badges(report),
         "verdicts": _verdict_counts(report.claims),
         "claims": [claim_row(c, metric_label(c, report.notebooks)) for c in report.claims],
@@ -92,17 +92,6 @@ def page(report: Report, context: Context) -> dict[str, Any]:
         "evidence": files,
         "executed": _executed_links(report, files),
     }
-
-
-def _web_link(url: str | None) -> str | None:
-    """``url`` when it is a web address (a report.json from elsewhere may hold anything)."""
-    return url if url and url.startswith(("https://", "http://")) else None
-
-
-def _identifier_link(identifier: str | None) -> str | None:
-    """A DOI as its resolver's address; other identifiers are not linked."""
-    scheme, _, value = (identifier or "").partition(":")
-    return f"https://doi.org/{quote(value)}" if scheme.lower() == "doi" and value else None
 
 
 # --- badges and claims -----------------------------------------------------------------------
@@ -379,7 +368,7 @@ def evidence(report: Report, context: Context) -> list[tuple[str, str, str]]:
             folder = PurePosixPath(n.executed).parent
             candidates += [(f"{WORK_DIR}/{n.executed}", f"executed notebook: {n.run}"),
                            (f"{WORK_DIR}/{folder / NOTEBOOK_LOG}", f"notebook log: {n.run}")]
-    return [(quote(name), name, what) for name, what in dict(candidates).items()
+    return [(local_href(name), name, what) for name, what in dict(candidates).items()
             if _present(name, context)]
 
 

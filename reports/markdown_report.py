@@ -1,52 +1,62 @@
-"""report.md: the report a committee member reads."""
+"""report.md: the report a committee member reads.
+
+Every value that did not come from qrepro itself (the deposit's title, ids, file names,
+messages that quote them, a notebook's error, the environment's package names, the policy's
+names) goes through ``md`` (harness.escaping.markdown_inline): it stays inline text, so a
+deposit cannot add a heading, a table row, a link, an image or raw HTML to the report."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from harness.escaping import identifier_href, local_href
+from harness.escaping import markdown_inline as md
 from harness.models import ClaimResult, Finding, MemoryPlan, NotebookRun, Report
 from harness.wording import number, test_name
 from reports import Context
 from reports.svg_badges import badge_file, badge_state, policy_of
 
-_MARK = {True: "awarded", False: "denied"}
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _identifier(identifier: str | None) -> str:
+    """The identifier, linked through harness.escaping.identifier_href when it is a DOI or a
+    web address; as text otherwise."""
+    if not identifier:
+        return "(none)"
+    href = identifier_href(identifier)
+    return f"[{md(identifier)}]({href})" if href else md(identifier)
 
 
 def _header(r: Report) -> list[str]:
     d = r.deposit
-    lines = [f"# qrepro report: {d.title or d.source}", ""]
+    lines = [f"# qrepro report: {md(d.title or d.source)}", ""]
     lines += [
-        f"- deposit: `{d.source}`",
-        f"- identifier: {d.identifier or '(none)'}",
-        f"- version: {d.version or '-'}",
-        f"- deposit sha256: `{r.deposit_sha256 or '-'}`",
+        f"- deposit: {md(d.source)}",
+        f"- identifier: {_identifier(d.identifier)}",
+        f"- version: {md(d.version or '-')}",
+        f"- deposit sha256: {md(r.deposit_sha256 or '-')}",
         f"- files: {d.files} ({d.bytes} bytes)",
         f"- status: **{r.status}**",
-        f"- generated: {r.generated} by qrepro {r.tool.get('version', '?')}",
+        f"- generated: {md(r.generated)} by qrepro {md(r.tool.get('version', '?'))}",
     ]
     if r.mode == "smoke":
         lines += ["", "**Kick-the-tires run (--smoke)**: one seed and at most 100 shots per "
                   "circuit; Available and Functional only. Reusable and Results Reproduced "
                   "were not attempted."]
     if r.error is not None:
-        lines += ["", f"**Error ({r.error.kind})**: {r.error.one_line()}"]
+        lines += ["", f"**Error ({md(r.error.kind)})**: {md(r.error.one_line())}"]
     return [*lines, ""]
 
 
 def _badges(r: Report) -> list[str]:
     policy = policy_of(r)
-    images = " ".join(f"![{_cell(b.name)}: {badge_state(b)}]({badge_file(b)})"
+    images = " ".join(f"![{md(b.name)}: {badge_state(b)}]({local_href(badge_file(b))})"
                       for b in policy.badges)
-    lines = [f"## Badges ({policy.title})", "", images, "",
+    lines = [f"## Badges ({md(policy.title)})", "", images, "",
              "| badge | decision | reasons |", "|---|---|---|"]
     for b in policy.badges:
         reasons = "; ".join(x for x in b.reasons if x)
-        lines.append(f"| {b.name} | **{badge_state(b)}** | {_cell(reasons)} |")
+        lines.append(f"| {md(b.name)} | **{badge_state(b)}** | {md(reasons)} |")
     return [*lines, ""]
 
 
@@ -60,8 +70,8 @@ def verdict_label(c: ClaimResult) -> str:
 def _claim_row(c: ClaimResult) -> str:
     cmp = c.comparison
     if cmp is None:
-        return (f"| {c.id} | {c.kind} | {c.source} | {c.metric} | - | - | - | - | "
-                f"**{verdict_label(c)}** |")
+        return (f"| {md(c.id)} | {md(c.kind)} | {md(c.source)} | {md(c.metric)} | "
+                f"- | - | - | - | **{verdict_label(c)}** |")
     stat = cmp.statistic or ""
     if cmp.statistic_value is not None:
         stat += f" = {number(cmp.statistic_value)}"
@@ -70,9 +80,9 @@ def _claim_row(c: ClaimResult) -> str:
     if cmp.p_value is not None:
         stat += f", p = {number(cmp.p_value, 3)}"
     return (
-        f"| {c.id} | {c.kind} | {c.source} | {c.metric} | {number(cmp.claimed)} | "
-        f"{number(cmp.observed)} | {number(cmp.difference)} | "
-        f"{test_name(cmp.test)}: {_cell(stat)} | **{verdict_label(c)}** |"
+        f"| {md(c.id)} | {md(c.kind)} | {md(c.source)} | {md(c.metric)} | "
+        f"{number(cmp.claimed)} | {number(cmp.observed)} | {number(cmp.difference)} | "
+        f"{md(test_name(cmp.test))}: {md(stat)} | **{verdict_label(c)}** |"
     )
 
 
@@ -94,7 +104,7 @@ def _claims(claims: Iterable[ClaimResult]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [_claim_row(c) for c in claims]
-    lines += ["", *[f"- **{c.id}**: {_cell(c.message)}{_adjusted(c)}" for c in claims], ""]
+    lines += ["", *[f"- **{md(c.id)}**: {md(c.message)}{_adjusted(c)}" for c in claims], ""]
     checks = [c for c in claims if c.seed_check is not None]
     if checks:
         lines += [
@@ -108,7 +118,7 @@ def _claims(claims: Iterable[ClaimResult]) -> list[str]:
             k = c.seed_check
             assert k is not None
             lines.append(
-                f"| {c.id} | {k.fresh_n} | {number(k.fresh_mean)} | {number(k.fresh_sd)} | "
+                f"| {md(c.id)} | {k.fresh_n} | {number(k.fresh_mean)} | {number(k.fresh_sd)} | "
                 f"{k.percentile:.0%} | {number(k.p_value, 3)} | "
                 f"{'**yes**' if k.flagged else 'no'} |"
             )
@@ -122,8 +132,8 @@ def _findings(findings: Iterable[Finding]) -> list[str]:
         return ["## Findings", "", "None.", ""]
     lines = ["## Findings", ""]
     for f in sorted(findings, key=lambda f: ("error", "warning", "info").index(f.severity)):
-        blocks = f" (denies: {', '.join(f.blocks)})" if f.blocks else ""
-        lines.append(f"- {f.severity} `{f.code}`: {_cell(f.one_line())}{blocks}")
+        blocks = f" (denies: {md(', '.join(f.blocks))})" if f.blocks else ""
+        lines.append(f"- {f.severity} `{f.code}`: {md(f.one_line())}{blocks}")
     return [*lines, ""]
 
 
@@ -138,10 +148,10 @@ def _circuits(r: Report) -> list[str]:
     ]
     for c in r.circuits:
         lines.append(
-            f"| {c.id} | {'yes' if c.ok else 'no'} | {c.shots or '-'} | "
+            f"| {md(c.id)} | {'yes' if c.ok else 'no'} | {c.shots or '-'} | "
             f"{c.seed_simulator if c.seed_simulator is not None else '-'} | "
-            f"{c.method or '-'} | {c.device or '-'} | {c.wall_s:.3f} | "
-            f"{_cell(c.error or '')} |"
+            f"{md(c.method or '-')} | {md(c.device or '-')} | {c.wall_s:.3f} | "
+            f"{md(c.error or '')} |"
         )
     return [*lines, ""]
 
@@ -170,9 +180,9 @@ def _notebooks(r: Report) -> list[str]:
             if isinstance(v, int | float | str)
         )
         lines.append(
-            f"| {n.id} | {n.run} | {n.seed} | {'yes' if n.ok else 'no'} | "
-            f"{n.wall_s:.2f} | {_cell(metrics)} | {n.executed or '-'} | "
-            f"{_cell(_notebook_error(n))} |"
+            f"| {md(n.id)} | {md(n.run)} | {n.seed} | {'yes' if n.ok else 'no'} | "
+            f"{n.wall_s:.2f} | {md(metrics)} | {md(n.executed or '-')} | "
+            f"{md(_notebook_error(n))} |"
         )
     return [*lines, ""]
 
@@ -187,13 +197,13 @@ def _environment(r: Report) -> list[str]:
         lines += [
             "## Environment",
             "",
-            f"- runner: {e.runner}",
-            f"- python: {e.python}",
-            f"- platform: {e.platform}",
-            f"- device: {e.device} (available: {', '.join(e.devices_available) or '-'})",
-            f"- packages pinned by the deposit: {pkgs or '-'}",
-            f"- other packages installed (dependencies): {deps or '-'}",
-            *[f"- note: {n}" for n in e.notes],
+            f"- runner: {md(e.runner)}",
+            f"- python: {md(e.python)}",
+            f"- platform: {md(e.platform)}",
+            f"- device: {md(e.device)} (available: {md(', '.join(e.devices_available) or '-')})",
+            f"- packages pinned by the deposit: {md(pkgs or '-')}",
+            f"- other packages installed (dependencies): {md(deps or '-')}",
+            *[f"- note: {md(n)}" for n in e.notes],
             *_isolation(e.details),
             *_memory(r.memory),
             "",
@@ -201,7 +211,8 @@ def _environment(r: Report) -> list[str]:
     elif r.memory is not None:  # stopped before anything ran (a circuit did not fit)
         lines += ["## Environment", "", *_memory(r.memory), ""]
     if r.timings:
-        lines += ["## Timings (s)", "", *[f"- {k}: {v:.3f}" for k, v in r.timings.items()], ""]
+        lines += ["## Timings (s)", "",
+                  *[f"- {md(k)}: {v:.3f}" for k, v in r.timings.items()], ""]
     return lines
 
 
@@ -215,23 +226,23 @@ def _memory(plan: MemoryPlan | None) -> list[str]:
     largest = next((c for c in plan.circuits if c.circuit == plan.largest), None)
     n = len(plan.circuits)
     if largest is not None and largest.bytes is not None and largest.state_bytes is not None:
-        head = (f"- memory (estimated before the run): largest {largest.circuit}, "
-                f"{largest.estimated_as}, {largest.qubits} qubits: {human(largest.bytes)} "
+        head = (f"- memory (estimated before the run): largest {md(largest.circuit)}, "
+                f"{md(largest.estimated_as)}, {largest.qubits} qubits: {human(largest.bytes)} "
                 f"({human(largest.state_bytes)} of state + {human(plan.overhead_bytes)} "
                 f"for Python and Aer)")
     else:
         head = "- memory (estimated before the run): no circuit's width could be told"
     lines = [f"{head}; {n} circuit{'s' if n != 1 else ''}, "
              f"{human(plan.total_state_bytes)} of state in all"]
-    limit = (f"{human(plan.limit_bytes)} ({plan.limit_source})" if plan.limit_bytes is not None
-             else plan.limit_source)
+    limit = (f"{human(plan.limit_bytes)} ({md(plan.limit_source)})"
+             if plan.limit_bytes is not None else md(plan.limit_source))
     host = (f"; this machine had {human(plan.host_available_bytes)} available"
             if plan.host_available_bytes is not None and plan.limit_bytes is not None
             and plan.host_available_bytes != plan.limit_bytes else "")
     gpu = f"; GPU {human(plan.gpu_bytes)}" if plan.gpu_bytes is not None else ""
     lines.append(f"- memory limit: {limit}{host}{gpu}")
     if plan.refused:
-        lines.append(f"- refused, too large for the limit: {', '.join(plan.refused)}")
+        lines.append(f"- refused, too large for the limit: {md(', '.join(plan.refused))}")
     return lines
 
 
@@ -240,16 +251,17 @@ def _isolation(details: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     sandbox = details.get("sandbox")
     if isinstance(sandbox, dict):
-        lines.append("- sandbox (container): " + ", ".join(
-            f"{k} {v}" for k, v in sandbox.items() if k not in ("deposit_mount", "writable_mount")))
+        lines.append("- sandbox (container): " + md(", ".join(
+            f"{k} {v}" for k, v in sandbox.items()
+            if k not in ("deposit_mount", "writable_mount"))))
     confinement = details.get("confinement")
     if isinstance(confinement, dict):
-        lines.append(f"- sandbox: {confinement.get('sandbox')}")
+        lines.append(f"- sandbox: {md(confinement.get('sandbox'))}")
         passed = confinement.get("environment_passed") or []
-        lines.append(f"- environment passed: {', '.join(map(str, passed)) or '-'}")
+        lines.append(f"- environment passed: {md(', '.join(map(str, passed)) or '-')}")
         limits = confinement.get("limits") or {}
-        lines.append("- limits: " + ", ".join(
-            f"{k} {v}" for k, v in limits.items() if k != "notes" and v is not None))
+        lines.append("- limits: " + md(", ".join(
+            f"{k} {v}" for k, v in limits.items() if k != "notes" and v is not None)))
     return lines
 
 

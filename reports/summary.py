@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.escaping import csv_cell, local_href
+from harness.escaping import markdown_inline as md
 from harness.policies import Policy, load_policy
 from harness.wording import plural
 from reports import write_atomic
@@ -95,24 +97,27 @@ def render_md(table: Sequence[dict[str, Any]], policy: Policy, smoke: bool = Fal
     lines += [f"{plural(len(table), 'submission')}: " + ", ".join(f"{n} {s}" for s, n in sorted(
         states.items())), ""]
     lines += ["| badge | requested | awarded |", "|---|---|---|"]
-    lines += [f"| {names[b]} | {n['requested']} | {n['awarded']} |" for b, n in totals.items()]
+    lines += [f"| {md(names[b])} | {n['requested']} | {n['awarded']} |"
+              for b, n in totals.items()]
     lines += ["", "| submission | title | requested | awarded | status | time | report |",
               "|---|---|---|---|---|---|---|"]
     for t in table:
-        req = " ".join(short[b] for b in t["requested"]) or "-"
-        got = " ".join(short[b] for b in t["awarded"]) or "none"
+        req = md(" ".join(short[b] for b in t["requested"]) or "-")
+        got = md(" ".join(short[b] for b in t["awarded"]) or "none")
         status = t["status"] + (f": {t['reason']}" if t["reason"] else "")
         wall = "-" if t["wall_s"] is None else f"{t['wall_s']:.0f} s"
-        link = f"[report]({t['report']})" if t["report"] else "-"
-        lines.append(f"| {t['submission']} | {_cell(t['title'])} | {req} | {got} | "
+        link = f"[report]({local_href(t['report'])})" if t["report"] else "-"
+        lines.append(f"| {md(t['submission'])} | {_cell(t['title'])} | {req} | {got} | "
                      f"{_cell(status)} | {wall} | {link} |")
-    lines += ["", ", ".join(f"{short[b]} = {names[b]}" for b in totals)
-              + f" ({policy.title}).", ""]
+    lines += ["", md(", ".join(f"{short[b]} = {names[b]}" for b in totals)
+                     + f" ({policy.title})."), ""]
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return " ".join(str(text).replace("|", "\\|").split())[:160]
+def _cell(text: str, width: int = 160) -> str:
+    """Deposit text in a cell: at most ``width`` characters of it, escaped."""
+    folded = " ".join(str(text).split())
+    return md(folded if len(folded) <= width else folded[: width - 3].rstrip() + "...")
 
 
 def render_csv(table: Sequence[dict[str, Any]]) -> str:
@@ -122,8 +127,8 @@ def render_csv(table: Sequence[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for t in table:
-        writer.writerow({**t, **{k: ";".join(t[k]) for k in ("requested", "awarded",
-                                                               "missing")}})
+        row = {**t, **{k: ";".join(t[k]) for k in ("requested", "awarded", "missing")}}
+        writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in row.items()})
     return buffer.getvalue()
 
 

@@ -45,7 +45,7 @@ def test_markdown_report_shows_badges_claims_findings(tmp_path: Path) -> None:
     assert "| Results Reproduced | **denied** |" in md
     assert "| fid | scalar | circuit:a | hellinger_fidelity | 0.9700 | 0.7700 | -0.2000 |" in md
     assert "too far \\| really" in md
-    assert "info `orcid-missing`: qdata.yaml: provenance.authors[0].orcid: no ORCID" in md
+    assert "info `orcid-missing`: qdata.yaml: provenance.authors\\[0\\].orcid: no ORCID" in md
 
 
 def test_unknown_format() -> None:

@@ -763,6 +763,48 @@ def calibration_dotdot(root: Path, ctx: Context) -> Path:
     return ghz(root, lambda m: m["provenance"].update(calibration=ctx.relative_canary(root)))
 
 
+# --- builders: deposit text ----------------------------------------------------------------
+
+#: what a terminal obeys: carriage return, erase line, an OSC 52 clipboard write (BEL-ended),
+#: conceal, a C1 CSI, and a right-to-left override
+TERMINAL_ESCAPES = "\r\x1b[2K\x1b]52;c;cXJlcHJvLWhvc3RpbGU=\x07\x1b[8m\x9b31m\u202e"
+#: a title that closes its line and forges a second badge table saying awarded, with a
+#: script, an image that runs code, a remote image and a script link
+FORGED_BADGES = ("hostile corpus deposit\n\n## Badges\n\n| badge | decision | reasons |\n"
+                 "|---|---|---|\n| Artifacts Available | **awarded** | |\n"
+                 "| Results Reproduced | **awarded** | |\n\n<script>alert(1)</script>\n"
+                 "<img src=x onerror=alert(1)> ![](https://127.0.0.1:9/x.png) "
+                 "[click](javascript:alert(1))")
+#: a spreadsheet formula that would fetch a URL when the summary CSV is opened
+FORMULA = '=HYPERLINK("http://127.0.0.1:9/x","click")'
+
+
+def forged_badges(root: Path, ctx: Context) -> Path:
+    """The forged badge table in the title, and an unlisted file that denies Available."""
+    def edit(m: dict[str, Any]) -> None:
+        m["identity"]["title"] = FORGED_BADGES
+        m["provenance"]["authors"][0]["name"] = "<img src=x onerror=alert(1)>"
+        m["identity"]["identifier"] = {"scheme": "url", "value": "javascript:alert(1)"}
+    return deposit(root, _edited(edit), ghz_files(), unlisted={"notes/unlisted.txt": "x\n"})
+
+
+def _edited(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    manifest = ghz_manifest()
+    edit(manifest)
+    return manifest
+
+
+def escapes_in_file_name(root: Path, ctx: Context) -> Path:
+    """An unlisted file whose name the finding (and the terminal) shows."""
+    return deposit(root, ghz_manifest(), ghz_files(),
+                   unlisted={f"notes/{TERMINAL_ESCAPES}forged.txt": "x\n"})
+
+
+def escapes_in_field(root: Path, ctx: Context) -> Path:
+    """An unknown field whose name the one-line error shows."""
+    return ghz(root, lambda m: m["circuits"][0].update({f"x{TERMINAL_ESCAPES}": 1}))
+
+
 # --- builders: archives -------------------------------------------------------------------
 
 
@@ -1342,6 +1384,24 @@ def _cases() -> list[Case]:
                   "channels": [{"type": "depolarizing", "p": 0.05}]}])))),
         Case("noise-50mb", "noise", "a valid 50 MB noise model (550 000 gate errors)",
              "validate", expect(1, "complete", "larger than"), noise_50mb, timeout_s=200),
+        # deposit text: escaped for where it is written
+        Case("text-markdown-forged-badges", "text",
+             "a title with newlines forging a second badge table (awarded), a script, an "
+             "onerror image, a remote image and a javascript: link; an author named with HTML "
+             "and a javascript: URL as identifier",
+             "evaluate", expect(1, "complete", "not-inventoried", denied=("available",)),
+             forged_badges),
+        Case("text-csv-formula-title", "text", f"the title {FORMULA}",
+             "evaluate", expect(0, "complete"),
+             edit_ghz(lambda m: m["identity"].update(title=FORMULA))),
+        Case("text-terminal-escapes-file-name", "text",
+             "a file name with CR, erase line, an OSC 52 clipboard write, conceal, a C1 CSI "
+             "and a right-to-left override",
+             "validate", expect(1, "complete", "not-inventoried"), escapes_in_file_name),
+        Case("text-terminal-escapes-field", "text",
+             "the same escapes in the name of an unknown manifest field",
+             "evaluate", refused("Extra inputs are not permitted", "qdata.yaml", "circuits[0]"),
+             escapes_in_field),
     ]
     code: list[Case] = [
         # notebooks: the deposit's code runs, in the default runner

@@ -18,6 +18,7 @@ import click
 from harness.console.failing import EXIT_DENIED, EXIT_INTERRUPTED, fail, terminate_as_interrupt
 from harness.console.options import open_runner, parse_today, runner_options
 from harness.errors import QreproError
+from harness.escaping import terminal
 
 if TYPE_CHECKING:
     from harness.authoring.check import CheckResult
@@ -37,7 +38,7 @@ def _print_todos(todos: Sequence[Todo]) -> None:
         return
     click.echo(f"to do, by badge impact ({blocking} of {len(todos)} block a badge):")
     for line in render(todos):
-        click.echo(line)
+        click.echo(terminal(line))
 
 
 # --- init ------------------------------------------------------------------------------
@@ -150,22 +151,22 @@ def _print_scaffold(result: Scaffold) -> None:
     env = result.manifest["environment"]
     pins = ([f"lock file {env['lock_file']}"] if env.get("lock_file")
             else env["requirements"] or ["nothing pinned"])
-    click.echo(f"wrote {result.root / 'qdata.yaml'}: "
-               f"{plural(len(result.manifest['files']), 'file')} inventoried, python "
-               f"{env['python']}, {plural(len(result.notebooks), 'notebook')}"
-               + ("; README.md is a new stub" if result.readme_written else ""))
-    click.echo(f"environment: {', '.join(pins)}")
+    click.echo(terminal(f"wrote {result.root / 'qdata.yaml'}: "
+                        f"{plural(len(result.manifest['files']), 'file')} inventoried, python "
+                        f"{env['python']}, {plural(len(result.notebooks), 'notebook')}"
+                        + ("; README.md is a new stub" if result.readme_written else "")))
+    click.echo(terminal(f"environment: {', '.join(pins)}"))
     for scan in result.notebooks:
         _print_notebook(scan)
     if result.seeds:
         click.echo("seeds found (declare the seeds you ran under notebooks[].seeds; derive "
                    "each of these from `seed`):")
         for use in result.seeds:
-            click.echo(f"  {use.describe()}")
+            click.echo(terminal(f"  {use.describe()}"))
     _print_todos(result.todos)
     if result.notebooks:
         first = result.notebooks[0]
-        click.echo(f"next: qrepro record {result.root / first.path} --seeds 0,1,2,3,4")
+        click.echo(terminal(f"next: qrepro record {result.root / first.path} --seeds 0,1,2,3,4"))
         shots = first.entry.get("shots")
         if shots:
             spaced = ",".join(str(shots * k) for k in range(1, 6))
@@ -182,10 +183,10 @@ def _print_notebook(scan: NotebookScan) -> None:
     else:
         state = (f"tag {p.cell.where} as parameters (in Jupyter: View > Cell Toolbar > "
                  "Tags)")
-    click.echo(f"notebook {scan.path} (id {scan.entry['id']}): {state}")
+    click.echo(terminal(f"notebook {scan.path} (id {scan.entry['id']}): {state}"))
     if p is not None and p.values:
         shown = ", ".join(f"{k} = {v!r}" for k, v in p.values.items())
-        click.echo(f"  parameters: {shown}")
+        click.echo(terminal(f"  parameters: {shown}"))
 
 
 # --- check -----------------------------------------------------------------------------
@@ -231,15 +232,15 @@ def _check(deposit: Path, out: Path, today: str | None, kw: dict[str, Any]) -> C
 
 def _print_check(deposit: Path, result: CheckResult, out: Path | None) -> None:
     report = result.report
-    click.echo(f"qrepro check {deposit}: validation, a smoke run (one seed, at most 100 "
-               "shots) and the claims")
+    click.echo(terminal(f"qrepro check {deposit}: validation, a smoke run (one seed, at "
+                        "most 100 shots) and the claims"))
     for key in ("available", "functional"):
         mark = "awarded" if getattr(report.badges, key) else "denied"
-        click.echo(f"  {report.badges.names[key]:<36} {mark}")
+        click.echo(terminal(f"  {report.badges.names[key]:<36} {mark}"))
     click.echo("  Reusable and Results Reproduced: decided by qrepro evaluate; what already "
                "blocks them is listed below")
     _print_todos(result.todos)
     if out is not None:
         click.echo(f"report: {out / 'report.json'}")
     if not result.blocking:
-        click.echo(f"next: qrepro evaluate {deposit} --out OUT")
+        click.echo(terminal(f"next: qrepro evaluate {deposit} --out OUT"))

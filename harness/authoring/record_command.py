@@ -14,6 +14,7 @@ import yaml
 
 from harness.console.failing import fail
 from harness.errors import QreproError
+from harness.escaping import terminal
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -59,10 +60,10 @@ def record_command() -> click.Command:
         request = RecordRequest(notebook, parse_seeds(seeds), deposit, shots,
                                 {name: parse_value(value) for name, value in parameters})
         try:
-            summary = record(request, echo=click.echo)
+            summary = record(request, echo=lambda line: click.echo(terminal(line)))
         except QreproError as exc:
             fail(exc)
         for line in summary.lines():
-            click.echo(line)
+            click.echo(terminal(line))
 
     return record_cmd

@@ -1,5 +1,6 @@
 """What ``qrepro ledger`` shows: the latest attempt of each submission as a table on the
-terminal, and every attempt as CSV."""
+terminal, and every attempt as CSV. A submission's name, title and error come from the
+deposit: escaped for the terminal and for a spreadsheet (harness.escaping)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from harness.batch.attempts import COLUMNS, STATES, Row
 from harness.errors import OutputError
+from harness.escaping import csv_cell, terminal
 from harness.wording import plural
 
 
@@ -20,7 +22,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list | dict):
         return json.dumps(value)
-    return str(value)
+    return csv_cell(value) if isinstance(value, str) else str(value)
 
 
 def write_csv(rows: Sequence[Row], path: Path) -> Path:
@@ -48,6 +50,7 @@ def _wall(seconds: float | None) -> str:
 
 
 def _columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    rows = [[terminal(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip()
             for r in rows]

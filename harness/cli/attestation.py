@@ -20,6 +20,7 @@ import click
 
 from harness.console.failing import fail
 from harness.errors import AttestationError, QreproError
+from harness.escaping import terminal
 from harness.extras import require
 
 EXIT_VERIFIED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
@@ -80,8 +81,8 @@ def verify_cmd(outdir: Path, key: Path, deposit: Path | None,
     except QreproError as exc:  # any other: its own exit code
         fail(exc)
     for check in result.checks:
-        click.echo(check.line())
+        click.echo(terminal(check.line()))
     if not result.ok:
-        click.echo(f"qrepro: {result.summary()}", err=True)
+        click.echo(terminal(f"qrepro: {result.summary()}"), err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(result.summary())
+    click.echo(terminal(result.summary()))

@@ -23,10 +23,12 @@ from harness.console.failing import (
     EXIT_OK,
     exit_code_of,
     fail,
+    say_error,
     terminate_as_interrupt,
 )
 from harness.console.options import open_runner, parse_today, runner_options
 from harness.errors import OutputError, QreproError
+from harness.escaping import terminal
 
 if TYPE_CHECKING:
     from harness.models import Report
@@ -52,13 +54,13 @@ def _claims_line(report: Report) -> str:
 
 def _print_report(report: Report, out: Path) -> None:
     if report.error is not None:
-        click.echo(f"qrepro: error: {report.error.one_line()}", err=True)
+        say_error(report.error.one_line())
     if report.policy is not None:
         for badge in report.policy.badges:
             mark = "awarded" if badge.awarded else ("not decided" if not badge.decided
                                                     else "denied")
-            click.echo(f"  {badge.name:<36} {mark}")
-    click.echo(f"  claims: {_claims_line(report)}")
+            click.echo(terminal(f"  {badge.name:<36} {mark}"))
+    click.echo(terminal(f"  claims: {_claims_line(report)}"))
     for name in ("report.html", "report.json", "report.md"):
         if (out / name).exists():
             click.echo(f"report: {out / name}")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
-from harness.console.failing import EXIT_DENIED, EXIT_OK, exit_code_of, fail
+from harness.console.failing import EXIT_DENIED, EXIT_OK, exit_code_of, fail, say_error
 from harness.console.options import parse_today
 from harness.errors import QreproError
+from harness.escaping import terminal
 
 
 @click.command("validate")
@@ -43,10 +44,10 @@ def validate_cmd(deposit: Path, out: Path | None, today: str | None) -> None:
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / "validation.json", result.model_dump_json(indent=2))
     if result.error is not None:
-        click.echo(f"qrepro: error: {result.error.one_line()}", err=True)
+        say_error(result.error.one_line())
         sys.exit(exit_code_of(result.error.kind))
     for f in result.findings:
-        click.echo(f"{f.severity}: {f.code}: {f.one_line()}")
+        click.echo(terminal(f"{f.severity}: {f.code}: {f.one_line()}"))
     errors = sum(1 for f in result.findings if f.severity == "error")
     click.echo(
         f"{len(result.findings)} findings, {errors} errors; deposit sha256 {result.deposit_sha256}"

@@ -11,7 +11,10 @@ interrupt. The one place that turns errors into exit codes (docs/cli.md#exit-cod
   130  interrupted (Ctrl-C, SIGTERM, SIGHUP); report.json says status: interrupted
 
 3, 4, 5 and 130 are the error classes' own (``QreproError.exit_code``, harness/errors.py).
-A leaf of harness.cli: it imports click and harness.errors only, and no command module.
+An error's line quotes the deposit (a file name, a field, a value): it is printed through
+harness.escaping.terminal, so no control character or escape sequence reaches the terminal.
+A leaf of harness.cli: it imports click, harness.errors and harness.escaping only, and no
+command module.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, NoReturn
 import click
 
 from harness.errors import Interrupted, QreproError, error_class
+from harness.escaping import terminal
 
 EXIT_OK, EXIT_DENIED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = Interrupted.exit_code
@@ -37,10 +41,15 @@ def exit_code_of(error: QreproError | str | None) -> int:
     return (error if isinstance(error, QreproError) else error_class(error)).exit_code
 
 
+def say_error(line: str) -> None:
+    """``qrepro: error: LINE`` on stderr, LINE escaped for the terminal."""
+    click.echo(f"qrepro: error: {terminal(line)}", err=True)
+
+
 def fail(exc: QreproError, code: int | None = None) -> NoReturn:
     """Print the error's one line on stderr and exit with its code, or with ``code``: a
     command's own for it (qrepro verify: 2, an input it cannot read)."""
-    click.echo(f"qrepro: error: {exc.one_line()}", err=True)
+    say_error(exc.one_line())
     sys.exit(exit_code_of(exc) if code is None else code)
 
 

@@ -1,6 +1,8 @@
 """Progress on stderr, never in a report: rich on a terminal, plain lines for CI logs
 (--progress plain), or nothing. A batch shows done/total with per-state counts and an ETA;
-one evaluation shows its phases (load, validate, prepare, build, execute, compare)."""
+one evaluation shows its phases (load, validate, prepare, build, execute, compare).
+A submission's name and a phase's description can quote the deposit: both are escaped
+for the terminal (harness.escaping), and rich shows them as text, never as markup."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import sys
 import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+
+from harness.escaping import terminal
 
 if TYPE_CHECKING:  # a type only: the batch imports this module, not the other way
     from harness.batch.worker import Result
@@ -48,20 +52,22 @@ class PhaseReporter:
         return False
 
     def __call__(self, phase: str, what: str) -> None:
-        line = f"{phase}" + (f": {what}" if what else "")
+        line = terminal(f"{phase}" + (f": {what}" if what else ""))
         if self.mode == "plain" and self._quiet(phase, what):
             return
         if self.mode == "plain":
             print(f"[{time.monotonic() - self._start:6.1f} s] {line}", file=sys.stderr,
                   flush=True)
         elif self.mode == "rich":
+            from rich.text import Text
+
             if self._status is None:
                 from rich.console import Console
 
-                self._status = Console(stderr=True).status(line)
+                self._status = Console(stderr=True).status(Text(line))
                 self._status.start()
             else:
-                self._status.update(line)
+                self._status.update(Text(line))
 
     def close(self) -> None:
         if self._status is not None:
@@ -103,7 +109,7 @@ class Reporter:
         if self.mode == "rich":
             self._progress.update(self._task, advance=1, description=summary)
         elif self.mode == "plain":
-            print(f"[{self.count}] {result.submission}: {result.state} "
+            print(f"[{self.count}] {terminal(result.submission)}: {result.state} "
                   f"({result.wall_s:.0f} s; {summary}; "
                   f"{time.monotonic() - self._start:.0f} s elapsed)", file=sys.stderr,
                   flush=True)

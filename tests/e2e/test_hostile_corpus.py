@@ -13,7 +13,11 @@ Each case is generated into its own ``tmp_path`` (deposit, canary ``host-secret.
    (in any case or encoding), nor does what a hostile step prints when it runs;
 5. the report exists, is strict JSON (no NaN), has a status, and an error object with a
    message when the status is error; the expected status, error kind or finding code, and
-   denied badges are there.
+   denied badges are there;
+6. deposit text is escaped for where it is written: stdout, stderr and report.md hold no raw
+   control character, escape sequence or bidi control; report.md has qrepro's own headings
+   only, no HTML, no image but the badges, no link but to a web address; and (the "text"
+   cases) the title in a batch's summary.csv is never a formula.
 
 The checks that protect the host (4, 3, 2) run first, so a failure names the worst thing.
 Cases that run the deposit's code use the default runner (docker when an engine answers,
@@ -25,18 +29,22 @@ are strict xfails.
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import functools
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 
 from benchmarks.hostile.generate import (
     CANARY_NAME,
@@ -48,6 +56,7 @@ from benchmarks.hostile.generate import (
     generate,
     markdown_table,
 )
+from harness.escaping import terminal
 from runners.bwrap import bwrap_problem
 
 QREPRO = Path(sys.executable).parent / "qrepro"
@@ -57,6 +66,14 @@ ROOT = Path(__file__).resolve().parents[2]
 VQC_IRIS = ROOT / "benchmarks" / "deposits" / "vqc-iris"
 #: the only place outside --out where qrepro may write (its cache and build locks)
 ALLOWED = ("home/.cache/qrepro",)
+
+#: a raw control character (C0 but newline, DEL, C1) or a bidi control: never printed or
+#: written into report.md from a deposit
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                 "\u2066-\u2069]")
+#: report.md's own second-level headings (reports/markdown_report.py)
+MD_SECTIONS = ("Badges (", "Claims", "Findings", "Circuit runs", "Notebook runs", "Environment",
+               "Timings (s)")
 
 #: cases whose current behaviour is not clean; the reason says what is wrong
 HOLES: dict[str, str] = {
@@ -172,6 +189,58 @@ def signals(report: dict[str, Any], error_line: str) -> tuple[set[str], str]:
     return codes, "\n".join(texts)
 
 
+def markdown_problems(text: str) -> list[str]:
+    """What in report.md qrepro did not write: a heading of its own, raw HTML, an image that
+    is not a badge, a link that is not a web address."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    problems = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            title = tokens[i + 1].content
+            ours = (title.startswith("qrepro report: ") if token.tag == "h1" else
+                    title.startswith(MD_SECTIONS) if token.tag == "h2" else
+                    title == "Seed robustness (fresh seeds)")
+            if not ours:
+                problems.append(f"heading {token.tag} {title!r}")
+        if token.type == "html_block":
+            problems.append(f"HTML {token.content!r}")
+        for child in token.children or ():
+            href = str(child.attrs.get("href") or child.attrs.get("src") or "")
+            if child.type == "html_inline":
+                problems.append(f"HTML {child.content!r}")
+            elif child.type == "image" and not re.fullmatch(r"badge-[a-z0-9-]+\.svg", href):
+                problems.append(f"image {href!r}")
+            elif child.type == "link_open" and not href.startswith(("https://", "http://")):
+                problems.append(f"link {href!r}")
+    if sum(t.type == "heading_open" and t.tag == "h1" for t in tokens) != 1:
+        problems.append("not one title")
+    return problems
+
+
+def summary_title_cell(report: dict[str, Any], out: Path) -> str:
+    """The title cell of a batch's summary.csv for this deposit."""
+    from reports.summary import write_summary
+
+    @dataclass
+    class Attempt:
+        title: str | None
+        id: int = 1
+        submission: str = "s"
+        state: str = "done"
+        badges_requested: tuple[str, ...] = ()
+        badges_awarded: dict[str, bool] | None = None
+        report_dir: str | None = None
+        wall_s: float | None = None
+
+        def reason(self) -> str:
+            return ""
+
+    out.mkdir()
+    write_summary([Attempt((report.get("deposit") or {}).get("title"))], out)
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as fh:
+        return next(csv.DictReader(fh))["title"]
+
+
 # --- running qrepro -------------------------------------------------------------------------
 
 
@@ -280,8 +349,8 @@ def test_hostile_case(case: Case, tmp_path: Path, request: pytest.FixtureRequest
             assert name in line, f"the error does not name {name!r}: {line}"
         error = report.get("error") or {}
         for part in (error.get("file"), error.get("field")):
-            if part:
-                assert part in line, f"the error line leaves out {part!r}: {line}"
+            if part:  # as the terminal shows it (harness.escaping.terminal)
+                assert terminal(part) in line, f"the error line leaves out {part!r}: {line}"
     else:
         assert not error_lines, said
 
@@ -295,6 +364,17 @@ def test_hostile_case(case: Case, tmp_path: Path, request: pytest.FixtureRequest
     if e["kind_or_code"]:
         assert e["kind_or_code"] in codes or e["kind_or_code"] in text, \
             f"expected {e['kind_or_code']!r}; got codes {sorted(codes)}: {text[:3000]}"
+
+    # 6. deposit text escaped where it is written
+    for where in ("stdout", "stderr", "report.md"):
+        if where in texts:
+            raw = RAW.search(texts[where])
+            assert raw is None, f"a raw {raw.group()!r} in {where}: {said}"
+    if "report.md" in texts:
+        assert not markdown_problems(texts["report.md"]), markdown_problems(texts["report.md"])
+    if case.group == "text":
+        cell = summary_title_cell(report, tmp_path / "summary")
+        assert not cell or cell[0] not in "=+-@\t\r", cell
 
 
 # --- the corpus itself ----------------------------------------------------------------------
