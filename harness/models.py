@@ -400,6 +400,16 @@ class Person(Frozen):
     affiliation: str | None = None
 
 
+#: how ``deposit_sha256`` is computed (docs/report.md#the-deposit-digest): the sha256 of the
+#: canonical JSON of the files' [path, size, sha256]. Reports without it (qrepro before the
+#: scheme was named) hold v1, the sha256 of a ``sha256sum`` listing, which a file name with a
+#: newline could forge; the two are never compared.
+DepositDigestScheme = Literal["qrepro-deposit-digest-v2"]
+DEPOSIT_DIGEST_SCHEME: DepositDigestScheme = "qrepro-deposit-digest-v2"
+_SCHEME_DESCRIPTION = ("How deposit_sha256 is computed: sha256 of the canonical JSON (sorted "
+                       "by path, no spaces, ASCII) of every file's [path, size, sha256].")
+
+
 class DepositInfo(Frozen):
     source: str = Field(description="Path given on the command line.")
     identifier: str | None = Field(default=None, description="scheme:value, e.g. doi:10.5281/x.")
@@ -468,6 +478,8 @@ class Report(Frozen):
     error: ErrorInfo | None = None
     deposit: DepositInfo
     deposit_sha256: str | None = None
+    deposit_digest_scheme: DepositDigestScheme = Field(
+        default=DEPOSIT_DIGEST_SCHEME, description=_SCHEME_DESCRIPTION)
     badges: BadgeDecision
     policy: PolicyResult | None = Field(
         default=None, description="The badges as the venue's policy (--policy) names them.")
@@ -497,4 +509,6 @@ class ValidationReport(Frozen):
     error: ErrorInfo | None = None
     deposit: DepositInfo
     deposit_sha256: str | None = None
+    deposit_digest_scheme: DepositDigestScheme = Field(
+        default=DEPOSIT_DIGEST_SCHEME, description=_SCHEME_DESCRIPTION)
     findings: tuple[Finding, ...] = ()

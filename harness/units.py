@@ -41,11 +41,18 @@ def human_size(n: int) -> str:
 
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file's bytes, read in :data:`CHUNK_SIZE` chunks."""
+    return file_size_sha256(path)[1]
+
+
+def file_size_sha256(path: Path) -> tuple[int, str]:
+    """(size in bytes, hex sha256) of a file, both of the same bytes read once."""
     digest = hashlib.sha256()
+    size = 0
     with Path(path).open("rb") as stream:
         while chunk := stream.read(CHUNK_SIZE):
             digest.update(chunk)
-    return digest.hexdigest()
+            size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def deposited_precision(value: float) -> float:

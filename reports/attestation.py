@@ -8,11 +8,13 @@ evaluation decided. The Statement is the payload of a DSSE envelope signed with 
 the deposit itself against the digests signed (docs/attestation.md).
 
 * the deposit subject is named after the deposit (its folder or archive name) and carries
-  ``report.deposit_sha256``: the sha256 of the ``sha256sum`` listing of its files
-  (:func:`harness.intake.archive.tree_digest`), for an archive that of the files it
-  extracts to, never of the archive's bytes; the annotation :data:`ROLE_ANNOTATION` =
-  ``deposit`` tells it from the report files. An evaluation that ended before the deposit
-  was read has no deposit digest, and its attestation no deposit subject;
+  ``report.deposit_sha256``: the deposit digest of its files
+  (:func:`harness.intake.deposit_digest.tree_digest`, scheme
+  :data:`~harness.models.DEPOSIT_DIGEST_SCHEME`, the annotation :data:`DIGEST_ANNOTATION`),
+  for an archive that of the files it extracts to, never of the archive's bytes; the
+  annotation :data:`ROLE_ANNOTATION` = ``deposit`` tells it from the report files. An
+  evaluation that ended before the deposit was read has no deposit digest, and its
+  attestation no deposit subject;
 * report files are named relative to the output folder (``report.json``,
   ``badges/x.svg``); the attestation itself is not a subject.
 
@@ -64,16 +66,20 @@ __all__ = [
 #: the file ``evaluate --sign`` writes into the output folder
 ATTESTATION_NAME = "report.intoto.json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-#: qrepro's predicate: what an evaluation decided (docs/attestation.md)
-PREDICATE_TYPE = "https://qrepro.dev/attestation/evaluation/v1"
+#: qrepro's predicate: what an evaluation decided (docs/attestation.md); v2 names the deposit
+#: by the digest scheme :data:`~harness.models.DEPOSIT_DIGEST_SCHEME`
+PREDICATE_TYPE = "https://qrepro.dev/attestation/evaluation/v2"
+#: the predicate of qrepro before v2, whose deposit digest (a ``sha256sum`` listing) a file
+#: name could forge: ``qrepro verify`` refuses it, saying so
+OLD_PREDICATE_TYPES = ("https://qrepro.dev/attestation/evaluation/v1",)
 #: the DSSE payload type of an in-toto Statement
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 #: subject annotation telling the deposit from the report files
 ROLE_ANNOTATION = "qrepro.role"
 DEPOSIT_ROLE = "deposit"
+#: subject annotation naming how the deposit's digest is computed (report.json
+#: deposit_digest_scheme)
 DIGEST_ANNOTATION = "qrepro.digest"
-DEPOSIT_DIGEST_NOTE = ("sha256 of the sha256sum listing of the deposit's files, sorted by path "
-                       "(report.json deposit_sha256)")
 #: ``qrepro keygen DIR`` writes DIR/qrepro.key and DIR/qrepro.pub
 DEFAULT_KEY_NAME = "qrepro"
 PRIVATE_SUFFIX = ".key"
@@ -98,6 +104,7 @@ def predicate(report: Report, options: Mapping[str, Any]) -> dict[str, Any]:
             "title": report.deposit.title,
             "version": report.deposit.version,
             "sha256": report.deposit_sha256,
+            "digestScheme": report.deposit_digest_scheme,
         },
         "badges": {key: bool(getattr(report.badges, key)) for key in BADGE_KEYS},
         "venueBadges": None if policy is None else {
@@ -148,7 +155,8 @@ def statement(report: Report, out_dir: Path, files: Sequence[Path],
         subjects.append({
             "name": _deposit_name(report.deposit.source),
             "digest": {"sha256": report.deposit_sha256},
-            "annotations": {ROLE_ANNOTATION: DEPOSIT_ROLE, DIGEST_ANNOTATION: DEPOSIT_DIGEST_NOTE},
+            "annotations": {ROLE_ANNOTATION: DEPOSIT_ROLE,
+                            DIGEST_ANNOTATION: report.deposit_digest_scheme},
         })
     names = sorted({_name_in(out_dir, Path(f)) for f in files} - {ATTESTATION_NAME})
     if not names:
@@ -505,13 +513,10 @@ def deposit_digest(path: Path) -> str:
     A folder is read in place; an archive is extracted (safely) into a temporary folder
     and the files it holds are digested. AttestationError when it cannot be read.
     """
-    from harness.intake.archive import open_deposit
-    from harness.intake.deposit_digest import tree_digest
+    from harness.intake.deposit_digest import deposit_digest as digest_of
 
     try:
-        with tempfile.TemporaryDirectory(prefix="qrepro-verify-") as tmp:
-            deposit = open_deposit(path, Path(tmp))
-            return tree_digest(deposit.root, deposit.files)
+        return digest_of(path)
     except DepositError as exc:
         raise AttestationError(f"cannot read the deposit: {exc.one_line()}",
                                file=str(path)) from exc
@@ -601,6 +606,10 @@ def _check_statement(payload: bytes, where: str) -> tuple[dict[str, Any] | None,
         Statement.copy_from_pb(pb).validate()
     except (ParseError, ValueError, TypeError) as exc:
         return failed(f"not an in-toto Statement v1: {exc}")
+    if stmt.get("predicateType") in OLD_PREDICATE_TYPES:
+        return failed(f"predicateType {stmt['predicateType']} is an older qrepro's, whose deposit "
+                      "digest a file name could forge; this qrepro checks "
+                      f"{PREDICATE_TYPE} (evaluate and sign again)")
     if stmt.get("predicateType") != PREDICATE_TYPE:
         return failed(f"predicateType {stmt.get('predicateType')!r} is not {PREDICATE_TYPE}")
     for subject in stmt["subject"]:

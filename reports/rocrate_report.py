@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from harness.models import DepositInfo, Person, Report, RunEnvironment
+from harness.models import DEPOSIT_DIGEST_SCHEME, DepositInfo, Person, Report, RunEnvironment
 from reports import Context
 from reports.svg_badges import policy_of
 
@@ -135,8 +135,9 @@ def add_deposit(crate: ROCrate, info: DepositInfo, sha256: str | None) -> Entity
         "@type": "Dataset",
         "name": info.title or info.source,
         "description": f"The deposit qrepro evaluated ({info.files} files, {info.bytes} "
-                       "bytes). sha256 is qrepro's deposit digest: the sha256 of the sha256sum "
-                       "listing of its files in path order.",
+                       f"bytes). sha256 is qrepro's deposit digest ({DEPOSIT_DIGEST_SCHEME}): "
+                       "the sha256 of the canonical JSON of its files' [path, size, sha256], "
+                       "in path order.",
     }
     optional = {"identifier": info.identifier, "version": info.version, "sha256": sha256}
     props |= {k: v for k, v in optional.items() if v is not None}

@@ -48,6 +48,8 @@ class Attempt(Protocol):
     def report_dir(self) -> str | None: ...
     @property
     def wall_s(self) -> float | None: ...
+    @property
+    def deposit_digest(self) -> str | None: ...
     def reason(self) -> str: ...
 
 
@@ -73,6 +75,7 @@ def summary_rows(rows: Sequence[Attempt], out: Path, policy: Policy | None = Non
                        if report is not None and report.is_relative_to(out) else
                        str(report or "")),
             "evaluation": r.id,
+            "deposit_sha256": r.deposit_digest,
         })
     return table
 
@@ -123,7 +126,7 @@ def _cell(text: str, width: int = 160) -> str:
 def render_csv(table: Sequence[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     fields = ["submission", "title", "status", "requested", "awarded", "missing", "wall_s",
-              "reason", "report", "evaluation"]
+              "reason", "report", "evaluation", "deposit_sha256"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for t in table:

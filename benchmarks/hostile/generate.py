@@ -738,6 +738,29 @@ def case_collision(root: Path, ctx: Context) -> Path:
     return deposit(root, ghz_manifest(), files)
 
 
+#: a file name holding a newline and a forged ``sha256sum`` line: with the old deposit
+#: digest (the sha256 of that listing), a deposit with this file and one file fewer
+#: digested the same as the deposit evaluated
+FORGED_LINE_NAME = ("results/ghz3.json\n" + hashlib.sha256(b"forged").hexdigest()
+                    + "  results/forged.json")
+#: a right-to-left override: shown as ``circuits/ghz3yp.qasm``, a Python file
+BIDI_NAME = "circuits/ghz3\u202emsaq.py"
+#: terminal escapes that erase the line printed and move up: an error line that hides itself
+ESCAPE_NAME = "results/\x1b[2K\x1b[1Aok.json"
+
+
+def named(name: str, data: bytes = b"{}\n") -> Builder:
+    """The base GHZ deposit plus one file (left out of the inventory) at ``name``."""
+    def build(root: Path, ctx: Context) -> Path:
+        return deposit(root, ghz_manifest(), ghz_files(), unlisted={name: data})
+    return build
+
+
+def zip_member_escape(root: Path, ctx: Context) -> Path:
+    members = {**ghz_archive_members(), f"deposit/{ESCAPE_NAME}": b"{}\n"}
+    return write_zip(root.with_suffix(".zip"), members)
+
+
 def metrics_absolute(root: Path, ctx: Context) -> Path:
     return nb_deposit(root, ctx, "", edit=lambda m: m["notebooks"][0].update(
         metrics=str(ctx.canary)))
@@ -1290,6 +1313,20 @@ def _cases() -> list[Case]:
         Case("path-case-collision", "paths",
              "results/ghz3.json, GHZ3.json and Ghz3.json: one name on a case-insensitive disk",
              "evaluate", expect(0, "complete"), case_collision),
+        Case("path-name-newline", "paths",
+             "a file name holding a newline and a forged sha256sum line (the old deposit "
+             "digest's collision)", "validate",
+             refused("unsafe file name: control character U+000A", "results/ghz3.json\\n"),
+             named(FORGED_LINE_NAME)),
+        Case("path-name-bidi", "paths",
+             "circuits/ghz3[U+202E]msaq.py: a right-to-left override shows it as ghz3yp.qasm",
+             "validate", refused("right-to-left override U+202E", "circuits/ghz3\\u202emsaq.py"),
+             named(BIDI_NAME, b"print('not a circuit')\n")),
+        Case("path-name-escape", "paths",
+             "a file name of terminal escapes (ESC [2K ESC [1A): an error line that erases "
+             "itself", "validate",
+             refused("control character U+001B", "results/\\x1b[2K\\x1b[1Aok.json"),
+             named(ESCAPE_NAME)),
         Case("path-metrics-absolute", "paths", "notebooks[0].metrics = the canary's path",
              "evaluate", refused("absolute", "qdata.yaml", "notebooks[0].metrics"),
              metrics_absolute),
@@ -1337,6 +1374,11 @@ def _cases() -> list[Case]:
         Case("archive-zip-lying-header", "archives",
              "headers declare 1000 bytes, the data inflates to 64 MiB",
              "evaluate", refused("cannot extract", ".zip", "liar.bin"), zip_lying_header),
+        Case("archive-zip-member-escape", "archives",
+             "zip member deposit/results/ESC [2K ESC [1Aok.json: terminal escapes in a name",
+             "validate", refused("unsafe member name: control character U+001B", ".zip",
+                                 "deposit/results/\\x1b[2K\\x1b[1Aok.json"),
+             zip_member_escape),
         Case("archive-tar-duplicate-member", "archives",
              "qdata.yaml twice: the second would overwrite the first",
              "evaluate", refused("collides", ".tar.gz", "deposit/qdata.yaml"), tar_duplicate),

@@ -98,7 +98,9 @@ def plan(ledger: Ledger, subs: Sequence[Submission], options: BatchOptions
     """(submissions to evaluate with their new attempt ids, {submission: the attempt id that
     answers for it in this batch}). A done attempt with the same deposit digest and options
     is kept while its report is still the one installed (the latest attempt); an erred one
-    too, unless --retry failed. A deposit that cannot even be read is an error attempt."""
+    too, unless --retry failed. The deposit digest is the report's (an archive is extracted
+    under the batch's .attempts to compute it); a deposit that cannot even be read is an
+    error attempt."""
     rows = ledger.all()
     latest = {r.submission: r.id for r in rows}
     final: dict[tuple[str, str | None, str, str], Row] = {}
@@ -110,11 +112,12 @@ def plan(ledger: Ledger, subs: Sequence[Submission], options: BatchOptions
     for s in subs:
         opts = s.options_digest(options.decisive)
         try:
-            digest = s.digest()
+            digest = s.digest(options.out / ATTEMPTS)
         except (QreproError, OSError) as exc:
             eval_id = ledger.queue(s.id, s.source, opts, __version__, s.badges)
-            message = exc.one_line() if isinstance(exc, QreproError) else str(exc)
-            ledger.finish(eval_id, "error", error_kind="deposit",
+            kind, message = ((exc.kind, exc.one_line()) if isinstance(exc, QreproError)
+                             else ("deposit", str(exc)))
+            ledger.finish(eval_id, "error", error_kind=kind,
                           error_message=f"{s.id}: {message}")
             answer[s.id] = eval_id
             continue
@@ -202,6 +205,9 @@ def _record(ledger: Ledger, out: Path, s: Submission, eval_id: int,
     if log.exists():
         os.replace(log, attempt / "evaluate.log")
     install(attempt, final)
+    # the digest of what was evaluated (its report's), should the deposit have changed
+    # since it was planned: the ledger, the report and the summary name one digest
     values = {"badges_awarded": result.badges, "report_dir": str(final), "title": result.title,
-              "error_kind": result.error_kind, "error_message": result.error_message}
+              "error_kind": result.error_kind, "error_message": result.error_message,
+              "deposit_digest": result.deposit_sha256}
     ledger.mark(eval_id, result.state, **{k: v for k, v in values.items() if v is not None})

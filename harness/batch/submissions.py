@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SubmissionError
-from harness.intake.archive import deposit_files
-from harness.intake.deposit_digest import tree_digest
+from harness.intake.deposit_digest import deposit_digest
 from harness.intake.extraction import ARCHIVE_SUFFIXES
 from harness.intake.manifest import MANIFEST_NAME
 from harness.intake.safe_yaml import load_yaml
 from harness.models import BADGE_KEYS
 from harness.policies import Policy
-from harness.units import file_sha256
 
 #: per-submission options a list may set (anything else is an error naming the field)
 OPTION_FIELDS = ("runner", "device", "budget", "fresh_seeds", "seed")
@@ -35,11 +33,11 @@ class Submission:
     badges: tuple[str, ...] = BADGE_KEYS
     options: dict[str, Any] = field(default_factory=dict)
 
-    def digest(self) -> str:
-        """sha256 of the deposit as submitted: an archive's bytes, or a folder's files."""
-        if self.source.is_file():
-            return file_sha256(self.source)
-        return tree_digest(self.source, deposit_files(self.source))
+    def digest(self, workdir: Path | None = None) -> str:
+        """The deposit digest of what was submitted, the one its report carries
+        (``deposit_sha256``): of a folder's files, or of the files an archive extracts to
+        (extracted under ``workdir`` and removed again), never of the archive's bytes."""
+        return deposit_digest(self.source, workdir)
 
     def options_digest(self, common: dict[str, Any]) -> str:
         """What decides the result besides the deposit: the batch's options and this

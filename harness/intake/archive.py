@@ -9,7 +9,9 @@ caller owns that directory and removes it when done).
 Directory deposits: symlinks are never followed out of the deposit. A symlink whose
 target resolves outside the root raises :class:`~harness.errors.DepositError` naming it;
 one that stays inside is tolerated but not listed (it is an alias of a listed file).
-Device files, fifos and sockets are refused.
+Device files, fifos and sockets are refused, and so is a name that cannot be shown on one
+line as it is (a control character, a bidirectional control, bytes that are not UTF-8:
+:func:`~harness.intake.paths.name_reason`), named escaped.
 
 Archives are extracted by :mod:`harness.intake.extraction`, which trusts nothing in them.
 """
@@ -31,7 +33,14 @@ from harness.intake.extraction import (
     extract_archive,
 )
 from harness.intake.manifest import MANIFEST_NAME
-from harness.intake.paths import path_parts, resolves_inside, unsafe_reason, walk
+from harness.intake.paths import (
+    name_reason,
+    path_parts,
+    resolves_inside,
+    shown_name,
+    unsafe_reason,
+    walk,
+)
 
 # top-level entries ignored when looking for the single top-level directory of an archive
 _IGNORED_TOP_LEVEL = frozenset({"__MACOSX", ".DS_Store"})
@@ -55,13 +64,14 @@ class Deposit:
     def path(self, rel: str, *, field: str | None = None) -> Path:
         """``root / rel`` for a manifest-relative POSIX path, checked to stay in the deposit.
 
-        Rejects empty and absolute paths, ``..`` components, backslashes, and paths that
-        resolve (through symlinks) outside the root, raising DepositError with
-        ``file=rel`` and ``field=field``. Whether the file exists is the caller's check.
+        Rejects empty and absolute paths, ``..`` components, backslashes, control
+        characters, and paths that resolve (through symlinks) outside the root, raising
+        DepositError with ``file=rel`` (escaped) and ``field=field``. Whether the file
+        exists is the caller's check.
         """
         reason = unsafe_reason(rel) or (None if path_parts(rel) else "empty path")
         if reason is not None:
-            raise DepositError(f"unsafe path: {reason}", file=rel, field=field)
+            raise DepositError(f"unsafe path: {reason}", file=shown_name(rel), field=field)
         root = self.root.resolve()
         candidate = root.joinpath(*path_parts(rel))
         if not resolves_inside(candidate, root):
@@ -96,9 +106,14 @@ def _deposit_at(source: Path, root: Path, *, extracted: bool) -> Deposit:
 
 
 def deposit_files(root: Path) -> tuple[str, ...]:
-    """Sorted regular files under root; outside symlinks and special files are errors."""
+    """Sorted regular files under root; outside symlinks, special files and names that
+    cannot be shown as they are (:func:`~harness.intake.paths.name_reason`) are errors."""
     files: list[str] = []
     for rel, entry in walk(root):
+        reason = name_reason(rel)
+        if reason is not None:
+            raise DepositError(f"unsafe file name: {reason} (qrepro refuses a name it cannot "
+                               "show on one line as it is)", file=shown_name(rel))
         if entry.is_symlink():
             _check_symlink(root, rel, Path(entry.path))
         elif entry.is_file(follow_symlinks=False):

@@ -1,47 +1,66 @@
 """A deposit's files as digests: the manifest's ``files`` block (``qrepro inventory``), the
-deposit digest reports and attestations name, and a snapshot that shows a deposit unchanged."""
+deposit digest reports, attestations and the batch ledger name, and a snapshot that shows a
+deposit unchanged."""
 
 from __future__ import annotations
 
 import hashlib
-import os
+import json
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.intake.archive import deposit_files
+from harness.intake.archive import deposit_files, open_deposit
 from harness.intake.manifest import MANIFEST_NAME
 from harness.intake.paths import walk
-from harness.units import file_sha256
+from harness.models import DEPOSIT_DIGEST_SCHEME
+from harness.units import file_size_sha256
+
+__all__ = ["DEPOSIT_DIGEST_SCHEME", "deposit_digest", "inventory", "snapshot", "tree_digest"]
 
 
 def inventory(root: Path) -> list[dict[str, str | int]]:
     """The manifest's ``files`` block for the directory ``root``: path, sha256 and size of
     every regular file but ``qdata.yaml`` (``qrepro inventory``, ``qrepro init``)."""
-    return [
-        {"path": rel, "sha256": file_sha256(root / rel), "size": (root / rel).stat().st_size}
-        for rel in deposit_files(root)
-        if rel != MANIFEST_NAME
-    ]
+    out: list[dict[str, str | int]] = []
+    for rel in deposit_files(root):
+        if rel != MANIFEST_NAME:
+            size, sha256 = file_size_sha256(root / rel)
+            out.append({"path": rel, "sha256": sha256, "size": size})
+    return out
 
 
 def tree_digest(root: Path, files: Iterable[str]) -> str:
-    """The deposit digest: sha256 of the ``sha256sum`` listing of ``files``, sorted.
+    """The deposit digest (:data:`DEPOSIT_DIGEST_SCHEME`) of ``files`` under ``root``.
 
-    For each relative path in sorted order (code-point order, the same as ``LC_ALL=C``
-    byte order for UTF-8) one line ``"<sha256 of the file>  <relative path>\\n"`` is
-    hashed, exactly what ``sha256sum`` prints. For a deposit's ``files`` (every regular
-    file, symlinks excluded) it can be recomputed with::
+    The sha256 of the canonical JSON of the list of ``[path, size, sha256]`` of every file,
+    sorted by path (code-point order: the byte order of UTF-8, ``LC_ALL=C sort``), written
+    with no spaces (``separators=(",", ":")``) and every character past ASCII escaped
+    (``ensure_ascii``, as ``jq -a``), so that no file name can pass for another entry::
 
-        cd ROOT && find . -type f | sed 's|^\\./||' | LC_ALL=C sort \\
-            | xargs -d '\\n' sha256sum | sha256sum
+        [["circuits/bell.qasm",48,"9f86d0..."],["qdata.yaml",9,"2c26b4..."]]
 
-    (Paths containing a newline or backslash are escaped by ``sha256sum``; they differ.)
+    docs/report.md#the-deposit-digest gives the recipe to recompute it without qrepro.
     """
-    digest = hashlib.sha256()
+    entries: list[list[str | int]] = []
     for rel in sorted(set(files)):
-        line = file_sha256(Path(root) / rel).encode("ascii") + b"  " + os.fsencode(rel)
-        digest.update(line + b"\n")
-    return digest.hexdigest()
+        size, sha256 = file_size_sha256(Path(root) / rel)
+        entries.append([rel, size, sha256])
+    text = json.dumps(entries, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def deposit_digest(source: Path, workdir: Path | None = None) -> str:
+    """The deposit digest of a deposit as given, exactly as an evaluation computes
+    ``deposit_sha256``: a folder read in place, an archive extracted (safely) into a
+    temporary folder under ``workdir`` (the system's when None), digested and removed.
+
+    Raises what :func:`~harness.intake.archive.open_deposit` raises (DepositError and its
+    kinds) and OSError.
+    """
+    with tempfile.TemporaryDirectory(prefix="qrepro-digest-", dir=workdir) as tmp:
+        deposit = open_deposit(Path(source), Path(tmp))
+        return tree_digest(deposit.root, deposit.files)
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
@@ -54,5 +73,5 @@ def snapshot(root: Path) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
     for rel, entry in sorted(walk(root), key=lambda item: item[0]):
         if entry.is_file(follow_symlinks=False):
-            out[rel] = (entry.stat(follow_symlinks=False).st_size, file_sha256(Path(entry.path)))
+            out[rel] = file_size_sha256(Path(entry.path))
     return out

@@ -2,8 +2,9 @@
 
 Archive extraction trusts nothing in the archive:
 
-* member names must be relative, without ``..``, backslashes, NUL bytes or drive letters,
-  and at most :attr:`ArchiveLimits.max_path_length` characters long;
+* member names must be relative, without ``..``, backslashes, NUL bytes, control or
+  bidirectional control characters or drive letters, and at most
+  :attr:`ArchiveLimits.max_path_length` characters long (a refused name is shown escaped);
 * only regular files and directories are extracted: every link (symbolic or hard,
   wherever it points), device file and fifo is rejected; tar members also pass
   :func:`tarfile.data_filter`;
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from harness.errors import ArchiveError, DepositError
-from harness.intake.paths import path_parts, resolves_inside, unsafe_reason
+from harness.intake.paths import path_parts, resolves_inside, shown_name, unsafe_reason
 from harness.units import CHUNK_SIZE
 
 #: zip members smaller than this are not ratio-checked: a small member cannot be a bomb,
@@ -125,11 +126,11 @@ def _member_parts(name: str, archive: str, limits: ArchiveLimits) -> tuple[str, 
         raise ArchiveError(
             f"member name longer than {limits.max_path_length} characters",
             file=archive,
-            field=name,
+            field=shown_name(name),
         )
     reason = unsafe_reason(name)
     if reason is not None:
-        raise ArchiveError(f"unsafe member name: {reason}", file=archive, field=name)
+        raise ArchiveError(f"unsafe member name: {reason}", file=archive, field=shown_name(name))
     return path_parts(name)
 
 

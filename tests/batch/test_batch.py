@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from harness.intake.deposit_digest import deposit_digest
 from tests.batch.small import (
     EXPECTED,
     HOST,
@@ -196,6 +198,31 @@ def test_summary_of_a_folder_has_the_badges_of_each_kind_of_deposit(reference: R
     assert len(rows) == 4 and {r["state"] for r in rows} == {"done", "error"}
     assert len({r["options_digest"] for r in rows}) == 1
     assert all(r["deposit_digest"] and r["harness_version"] for r in rows)
+    # one digest of each deposit: the ledger's, its report's and the summary's
+    listed = {e["submission"]: e["deposit_sha256"] for e in summary(out)["submissions"]}
+    for r in rows:
+        report = json.loads((out / r["submission"] / "report.json").read_text())
+        assert r["deposit_digest"] == report["deposit_sha256"] == listed[r["submission"]]
+
+
+def test_an_archive_has_one_digest_in_the_ledger_its_report_and_the_summary(tmp_path: Path
+                                                                           ) -> None:
+    """The ledger names an archive by the files it holds, as its report does (never by the
+    archive's bytes), and a second run finds it answered."""
+    deposit = honest(tmp_path / "paper")
+    (tmp_path / "subs").mkdir()
+    archive = Path(shutil.make_archive(str(tmp_path / "subs" / "paper"), "zip", deposit))
+    proc = run_batch("subs", "--out", "out", *HOST, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = tmp_path / "out"
+    [row] = ledger_rows(out)
+    report = json.loads((out / "paper" / "report.json").read_text())
+    [entry] = summary(out)["submissions"]
+    assert row["deposit_digest"] == report["deposit_sha256"] == entry["deposit_sha256"] \
+        == deposit_digest(deposit)
+    assert row["deposit_digest"] != hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert run_batch("subs", "--out", "out", *HOST, cwd=tmp_path).returncode == 0
+    assert ledger_rows(out) == [row], "the archive was evaluated again"
 
 
 def test_plain_progress_is_one_line_per_submission_on_stderr(reference: Reference) -> None:

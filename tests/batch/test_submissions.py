@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from harness.batch.submissions import Submission, load_submissions, parse_duration
 from harness.errors import QreproError, SubmissionError
+from harness.intake.deposit_digest import deposit_digest
 from tests.conftest import build_deposit
 
 ALL = ("available", "functional", "reusable", "reproduced")
@@ -63,8 +64,10 @@ def test_folder_lists_deposit_folders_and_archives(tmp_path: Path, deposit: Path
     assert [s.source for s in found] == [subs / "a tarred (v2).tar.gz", subs / "b-folder",
                                          subs / "c-zipped.zip"]
     assert all(s.badges == ALL and s.options == {} for s in found)
-    # an archive's digest is the sha256 of its bytes
-    assert found[2].digest() == hashlib.sha256((subs / "c-zipped.zip").read_bytes()).hexdigest()
+    # an archive's digest is its files', the folder's: the one its report carries
+    assert found[0].digest() == found[1].digest() == found[2].digest(tmp_path) \
+        == deposit_digest(deposit)
+    assert found[2].digest() != hashlib.sha256((subs / "c-zipped.zip").read_bytes()).hexdigest()
 
 
 def test_a_folder_digest_changes_with_any_file(deposit: Path) -> None:

@@ -24,6 +24,8 @@ from click.testing import CliRunner
 
 from harness.cli.attestation import keygen_cmd, verify_cmd
 from harness.errors import AttestationError
+from harness.intake.deposit_digest import tree_digest
+from harness.intake.paths import shown_name
 from harness.models import Report
 from reports.attestation import (
     ATTESTATION_NAME,
@@ -38,6 +40,7 @@ from reports.attestation import (
     statement,
     verify,
 )
+from tests.intake.test_deposit_digest import forge_old_listing, old_listing_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPOSIT = ROOT / "benchmarks" / "deposits" / "ghz-noisy"
@@ -158,7 +161,8 @@ def test_attestation_is_a_signed_in_toto_statement(signed: Signed) -> None:
     assert ATTESTATION_NAME not in subjects
     deposit = subjects["ghz-noisy"]
     assert deposit["digest"] == {"sha256": signed.report.deposit_sha256}
-    assert deposit["annotations"]["qrepro.role"] == "deposit"
+    assert deposit["annotations"] == {"qrepro.role": "deposit",
+                                      "qrepro.digest": "qrepro-deposit-digest-v2"}
     for name in signed.files:
         assert subjects[name]["digest"] == {"sha256": file_sha256(signed.out / name)}
 
@@ -178,6 +182,9 @@ def test_attestation_is_a_signed_in_toto_statement(signed: Signed) -> None:
     assert env["device"] == signed.report.environment.device in ("CPU", "GPU")
     assert set(env) >= {"imageId", "baseImageId", "imageTag", "baseImage"}
     assert pred["deposit"]["sha256"] == signed.report.deposit_sha256
+    assert pred["deposit"]["digestScheme"] == signed.report.deposit_digest_scheme \
+        == "qrepro-deposit-digest-v2"
+    assert PREDICATE_TYPE == "https://qrepro.dev/attestation/evaluation/v2"
     if not _sign_supported():
         assert pred["options"] == OPTIONS  # integers stay integers (0, not 0.0)
     assert isinstance(pred["options"], dict)
@@ -304,6 +311,43 @@ def test_a_deposit_with_one_changed_byte_is_rejected(signed: Signed, out: Path,
     assert code == 1
     assert stderr.startswith(f"qrepro: verification failed: {copy}: not the deposit evaluated")
     assert "report.json: ok" in stdout
+
+
+def test_a_deposit_forging_the_old_listing_cannot_pass_for_the_one_evaluated(
+        signed: Signed, out: Path, tmp_path: Path) -> None:
+    """Y: the deposit evaluated with one file moved to a name holding a newline and a forged
+    ``sha256sum`` line, and the file it names removed: its old digest was the signed one. Now
+    it is not, and Y cannot even be read: verify names the file escaped (exit 2)."""
+    forged = tmp_path / "ghz-noisy"
+    name = forge_old_listing(DEPOSIT, forged)
+    files = sorted(p.relative_to(forged).as_posix() for p in forged.rglob("*") if p.is_file())
+    assert old_listing_digest(forged, files) == old_listing_digest(
+        DEPOSIT, sorted(p.relative_to(DEPOSIT).as_posix() for p in DEPOSIT.rglob("*")
+                        if p.is_file()))
+    assert tree_digest(forged, files) != signed.report.deposit_sha256
+    code, stdout, stderr = run_verify(out, "--key", signed.pub, "--deposit", forged)
+    assert code == 2 and "verified" not in stdout
+    assert stderr.count("\n") == 1
+    shown = " ".join(shown_name(name).split())  # a one-line message's spaces collapse
+    assert f"{shown}: unsafe file name: control character U+000A" in stderr
+    # the same deposit without the forged name: another deposit, refused as such
+    (forged / name).unlink()
+    code, _, stderr = run_verify(out, "--key", signed.pub, "--deposit", forged)
+    assert code == 1
+    assert stderr.startswith(f"qrepro: verification failed: {forged}: not the deposit evaluated")
+
+
+def test_an_attestation_of_the_old_predicate_is_refused_as_such(signed: Signed,
+                                                                out: Path) -> None:
+    """v1 named the deposit by its sha256sum listing, which a file name could forge."""
+    stmt = payload_of(envelope_of(out))
+    stmt["predicateType"] = "https://qrepro.dev/attestation/evaluation/v1"
+    forged = sign_statement(stmt, load_signing_key(signed.key))
+    (out / ATTESTATION_NAME).write_text(json.dumps(forged), encoding="utf-8")
+    code, _, stderr = run_verify(out, "--key", signed.pub, "--deposit", DEPOSIT)
+    assert code == 1
+    assert "evaluation/v1 is an older qrepro's, whose deposit digest a file name could " \
+        "forge" in stderr
 
 
 def test_a_tampered_payload_is_rejected(signed: Signed, out: Path) -> None:
