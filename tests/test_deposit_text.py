@@ -39,6 +39,10 @@ HOSTILE = ("x\n\n## Badges\n\n| badge | decision | reasons |\n|---|---|---|\n"
 #: a file name may hold anything but '/' and NUL, in 255 bytes
 HOSTILE_NAME = ("x\n## Badges\n| Results Reproduced | **awarded** |\n<img src=x onerror=alert(1)>"
                 "[c](javascript:alert(1))" + ESCAPES.replace("\x00", "") + ".txt")
+#: the file name the unlisted file gets: Markdown and HTML, which a reader accepts; a name
+#: with control characters is refused where the deposit is read (test_deposit_digest.py)
+HOSTILE_FILE = ("x ## Badges | Results Reproduced | **awarded** | <img src=x onerror=alert(1)>"
+                "[c](javascript:alert(1)).txt")
 INNOCENT = "an innocent deposit"
 #: raw control characters (C0 but newline, DEL, C1) and bidi controls
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
@@ -77,7 +81,7 @@ def structure(markdown: str) -> Counter[str]:
 def run_both(tmp_path: Path) -> dict[str, tuple[Report, Path]]:
     out = {}
     for name, text, file_name in (("innocent", INNOCENT, "innocent.txt"),
-                                  ("hostile", HOSTILE, HOSTILE_NAME)):
+                                  ("hostile", HOSTILE, HOSTILE_FILE)):
         root = deposit(tmp_path / name, text, file_name)
         report = evaluate(root, tmp_path / f"{name}-out", FakeRunner(crash_with(text)), OPTIONS)
         assert report.status == "complete"
@@ -133,9 +137,12 @@ def invoke(*args: str) -> tuple[int, str]:
 def test_validate_and_evaluate_print_no_raw_control_characters(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = deposit(tmp_path / "d", HOSTILE, HOSTILE_NAME)
+    code, said = invoke("validate", str(root))  # refused, the name shown escaped
+    assert code == 3 and "unsafe file name" in said and not RAW.search(said), said
+    assert "\\x1b]52;c;ZXZpbA==\\x07" in said and "\\u202e" in said
+    root = deposit(tmp_path / "e", HOSTILE, HOSTILE_FILE)
     code, said = invoke("validate", str(root))
     assert code == 1 and "not-inventoried" in said and not RAW.search(said), said
-    assert "\\x1b]52;c;ZXZpbA==\\x07" in said and "\\u202e" in said
 
     monkeypatch.setattr("harness.cli.evaluate.open_runner",
                         lambda kw: FakeRunner(crash_with(HOSTILE)))
@@ -168,6 +175,7 @@ class Attempt:
     badges_awarded: dict[str, bool] | None = field(default_factory=dict)
     report_dir: str | None = None
     wall_s: float | None = 12.0
+    deposit_digest: str | None = None
     error_kind: str = "crash"
     error_message: str = ""
 
