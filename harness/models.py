@@ -329,9 +329,19 @@ class SeedCheck(Frozen):
     evidence: str
 
 
+#: who computed a claim's values: qrepro's replay of the circuits on the verified stack, or
+#: the deposit's own code (a notebook), which qrepro runs but cannot vouch for
+ComputedBy = Literal["replay", "deposit-code"]
+
+
 class ClaimResult(Frozen):
     id: str
     kind: str = Field(default="", description="The claim kind (docs/statistics.md).")
+    computed_by: ComputedBy = Field(
+        default="replay",
+        description="replay: values from qrepro's replay of the circuits on the verified "
+        "replay stack; deposit-code: values a notebook of the deposit computed (docs/runners.md).",
+    )
     source: str = Field(
         description="circuit:ID, notebook:ID, circuits:PATTERNS, or A > B for an order."
     )

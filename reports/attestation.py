@@ -114,8 +114,8 @@ def predicate(report: Report, options: Mapping[str, Any]) -> dict[str, Any]:
             "badges": [{"id": b.id, "name": b.name, "decided": b.decided, "awarded": b.awarded,
                         "requires": list(b.requires)} for b in policy.badges],
         },
-        "claims": [{"id": c.id, "kind": c.kind, "verdict": c.verdict, "reason": c.message}
-                   for c in report.claims],
+        "claims": [{"id": c.id, "kind": c.kind, "computedBy": c.computed_by,
+                    "verdict": c.verdict, "reason": c.message} for c in report.claims],
         "options": _jsonable(dict(options), "the evaluation options"),
         "environment": _environment(report),
     }

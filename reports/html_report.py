@@ -23,7 +23,7 @@ from harness.models import CircuitRun, ClaimResult, Finding, Report, RunEnvironm
 from harness.wording import plural, test_name
 from reports import Context
 from reports.counts_chart import counts_svg, has_counts
-from reports.markdown_report import verdict_label
+from reports.markdown_report import COMPUTED_BY, verdict_label
 from reports.plots import (
     forest_plot,
     forest_rows,
@@ -133,6 +133,7 @@ class ClaimRow:
     statistic: str
     message: str
     across_claims: str
+    computed_by: str
 
 
 def claim_row(c: ClaimResult, metric: str) -> ClaimRow:
@@ -149,6 +150,7 @@ def claim_row(c: ClaimResult, metric: str) -> ClaimRow:
         statistic=_statistic(c),
         message=c.message,
         across_claims=_across_claims(c),
+        computed_by=COMPUTED_BY[c.computed_by],
     )
 
 

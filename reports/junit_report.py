@@ -56,6 +56,8 @@ def suite_properties(report: Report) -> dict[str, str]:
         "policy": policy_of(report).name,
         "mode": report.mode,
         "status": report.status,
+        "claims.replay": str(sum(c.computed_by == "replay" for c in report.claims)),
+        "claims.deposit-code": str(sum(c.computed_by == "deposit-code" for c in report.claims)),
     }
     return {k: v for k, v in values.items() if v is not None}
 
@@ -133,7 +135,7 @@ def claim_text(c: ClaimResult) -> str:
     """The comparison's evidence first, then the facts a CI log reader needs."""
     cmp = c.comparison
     lines = [cmp.evidence if cmp is not None else c.message or f"verdict {c.verdict}",
-             f"source: {c.source}", f"verdict: {c.verdict}"]
+             f"source: {c.source}", f"computed by: {c.computed_by}", f"verdict: {c.verdict}"]
     if cmp is not None:
         facts = {"test": cmp.test, "claimed": cmp.claimed, "observed": cmp.observed,
                  "difference": cmp.difference, "p-value": cmp.p_value,

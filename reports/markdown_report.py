@@ -60,6 +60,11 @@ def _badges(r: Report) -> list[str]:
     return [*lines, ""]
 
 
+#: who computed a claim's values, as every report names it (docs/runners.md says what each
+#: proves)
+COMPUTED_BY = {"replay": "qrepro's replay", "deposit-code": "the deposit's code"}
+
+
 def verdict_label(c: ClaimResult) -> str:
     """The verdict as a row shows it: a seed-sensitive pass says so in the same cell."""
     if c.seed_check is not None and c.seed_check.flagged:
@@ -70,8 +75,8 @@ def verdict_label(c: ClaimResult) -> str:
 def _claim_row(c: ClaimResult) -> str:
     cmp = c.comparison
     if cmp is None:
-        return (f"| {md(c.id)} | {md(c.kind)} | {md(c.source)} | {md(c.metric)} | "
-                f"- | - | - | - | **{verdict_label(c)}** |")
+        return (f"| {md(c.id)} | {md(c.kind)} | {md(c.source)} | {COMPUTED_BY[c.computed_by]} | "
+                f"{md(c.metric)} | - | - | - | - | **{verdict_label(c)}** |")
     stat = cmp.statistic or ""
     if cmp.statistic_value is not None:
         stat += f" = {number(cmp.statistic_value)}"
@@ -80,9 +85,10 @@ def _claim_row(c: ClaimResult) -> str:
     if cmp.p_value is not None:
         stat += f", p = {number(cmp.p_value, 3)}"
     return (
-        f"| {md(c.id)} | {md(c.kind)} | {md(c.source)} | {md(c.metric)} | "
-        f"{number(cmp.claimed)} | {number(cmp.observed)} | {number(cmp.difference)} | "
-        f"{md(test_name(cmp.test))}: {md(stat)} | **{verdict_label(c)}** |"
+        f"| {md(c.id)} | {md(c.kind)} | {md(c.source)} | {COMPUTED_BY[c.computed_by]} | "
+        f"{md(c.metric)} | {number(cmp.claimed)} | {number(cmp.observed)} | "
+        f"{number(cmp.difference)} | {md(test_name(cmp.test))}: {md(stat)} | "
+        f"**{verdict_label(c)}** |"
     )
 
 
@@ -100,10 +106,15 @@ def _claims(claims: Iterable[ClaimResult]) -> list[str]:
     lines = [
         "## Claims",
         "",
-        "| claim | kind | source | metric | claimed | reproduced | difference | test | verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| claim | kind | source | computed by | metric | claimed | reproduced | difference | test "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [_claim_row(c) for c in claims]
+    if any(c.computed_by == "deposit-code" for c in claims):
+        lines += ["", "Computed by qrepro's replay: the circuits replayed on the verified replay "
+                  "stack. Computed by the deposit's code: a notebook's own numbers, run "
+                  "sandboxed but not vouched for (docs/runners.md)."]
     lines += ["", *[f"- **{md(c.id)}**: {md(c.message)}{_adjusted(c)}" for c in claims], ""]
     checks = [c for c in claims if c.seed_check is not None]
     if checks:

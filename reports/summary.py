@@ -76,8 +76,22 @@ def summary_rows(rows: Sequence[Attempt], out: Path, policy: Policy | None = Non
                        str(report or "")),
             "evaluation": r.id,
             "deposit_sha256": r.deposit_digest,
+            **claims_by_provenance(Path(r.report_dir) if r.report_dir else None),
         })
     return table
+
+
+def claims_by_provenance(report_dir: Path | None) -> dict[str, int | None]:
+    """How many claims qrepro's replay computed and how many the deposit's code did (from
+    report.json; None when there is none to read)."""
+    if report_dir is None:
+        return {"claims_replay": None, "claims_deposit_code": None}
+    try:
+        claims = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))["claims"]
+        by = [str(c.get("computed_by", "replay")) for c in claims]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {"claims_replay": None, "claims_deposit_code": None}
+    return {"claims_replay": by.count("replay"), "claims_deposit_code": by.count("deposit-code")}
 
 
 def counts(table: Sequence[dict[str, Any]], policy: Policy) -> dict[str, dict[str, int]]:
@@ -102,16 +116,18 @@ def render_md(table: Sequence[dict[str, Any]], policy: Policy, smoke: bool = Fal
     lines += ["| badge | requested | awarded |", "|---|---|---|"]
     lines += [f"| {md(names[b])} | {n['requested']} | {n['awarded']} |"
               for b, n in totals.items()]
-    lines += ["", "| submission | title | requested | awarded | status | time | report |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| submission | title | requested | awarded | claims (replay / deposit code) "
+              "| status | time | report |", "|---|---|---|---|---|---|---|---|"]
     for t in table:
         req = md(" ".join(short[b] for b in t["requested"]) or "-")
         got = md(" ".join(short[b] for b in t["awarded"]) or "none")
         status = t["status"] + (f": {t['reason']}" if t["reason"] else "")
         wall = "-" if t["wall_s"] is None else f"{t['wall_s']:.0f} s"
         link = f"[report]({local_href(t['report'])})" if t["report"] else "-"
+        claims = ("-" if t["claims_replay"] is None
+                  else f"{t['claims_replay']} / {t['claims_deposit_code']}")
         lines.append(f"| {md(t['submission'])} | {_cell(t['title'])} | {req} | {got} | "
-                     f"{_cell(status)} | {wall} | {link} |")
+                     f"{claims} | {_cell(status)} | {wall} | {link} |")
     lines += ["", md(", ".join(f"{short[b]} = {names[b]}" for b in totals)
                      + f" ({policy.title})."), ""]
     return "\n".join(lines)
@@ -126,7 +142,8 @@ def _cell(text: str, width: int = 160) -> str:
 def render_csv(table: Sequence[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     fields = ["submission", "title", "status", "requested", "awarded", "missing", "wall_s",
-              "reason", "report", "evaluation", "deposit_sha256"]
+              "reason", "report", "evaluation", "deposit_sha256", "claims_replay",
+              "claims_deposit_code"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for t in table:

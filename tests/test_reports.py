@@ -43,7 +43,8 @@ def test_json_report_validates_against_shipped_schema(tmp_path: Path) -> None:
 def test_markdown_report_shows_badges_claims_findings(tmp_path: Path) -> None:
     md = write_reports(sample(), tmp_path, ["md"])[0].read_text()
     assert "| Results Reproduced | **denied** |" in md
-    assert "| fid | scalar | circuit:a | hellinger_fidelity | 0.9700 | 0.7700 | -0.2000 |" in md
+    assert ("| fid | scalar | circuit:a | qrepro's replay | hellinger_fidelity | 0.9700 | 0.7700 | "
+            "-0.2000 |") in md
     assert "too far \\| really" in md
     assert "info `orcid-missing`: qdata.yaml: provenance.authors\\[0\\].orcid: no ORCID" in md
 

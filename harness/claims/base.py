@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
 from harness.intake.manifest import Claim, ClaimBase, Manifest, QuantumVolumeClaim, expand
-from harness.models import ClaimResult, Comparison, Execution, Verdict
+from harness.models import ClaimResult, Comparison, ComputedBy, Execution, Verdict
 
 #: circuit metrics computed from counts against the ideal (noiseless) distribution
 NEEDS_IDEAL = ("hellinger_fidelity", "tvd_ideal", "heavy_output_probability")
@@ -29,6 +29,11 @@ class Evidence:
     seed: int
 
 
+def computed_by(claim: Claim) -> ComputedBy:
+    """deposit-code when any of the claim's values come from a notebook, else replay."""
+    return "deposit-code" if any(s.notebook for s in claim.sources()) else "replay"
+
+
 def result(
     claim: Claim, verdict: Verdict, message: str, comparison: Comparison | None = None
 ) -> ClaimResult:
@@ -36,6 +41,7 @@ def result(
     return ClaimResult(
         id=claim.id,
         kind=claim.kind,
+        computed_by=computed_by(claim),
         source=claim.source_label(),
         metric=claim.metric,
         verdict=verdict,

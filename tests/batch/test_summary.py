@@ -41,7 +41,18 @@ def test_summary_files_are_written_whole(tmp_path: Path) -> None:
     data = json.loads((out / "summary.json").read_text())
     assert data["submissions"][0]["awarded"] == ["available", "functional"]
     assert data["submissions"][0]["missing"] == ["reusable", "reproduced"]
-    assert "| p1 | Paper p1 | A F R RR | A F | done |" in (out / "summary.md").read_text()
+    assert "| p1 | Paper p1 | A F R RR | A F | - | done |" in (out / "summary.md").read_text()
+
+
+def test_the_summary_counts_claims_by_who_computed_them(tmp_path: Path) -> None:
+    from reports.summary import claims_by_provenance
+
+    (tmp_path / "report.json").write_text(json.dumps({"claims": [
+        {"id": "a", "computed_by": "replay"}, {"id": "b", "computed_by": "deposit-code"},
+        {"id": "c", "computed_by": "replay"}]}))
+    assert claims_by_provenance(tmp_path) == {"claims_replay": 2, "claims_deposit_code": 1}
+    assert claims_by_provenance(tmp_path / "none") == {"claims_replay": None,
+                                                       "claims_deposit_code": None}
 
 
 def test_summary_links_only_reports_that_exist(tmp_path: Path) -> None:

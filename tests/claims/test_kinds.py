@@ -269,3 +269,17 @@ def test_seed_check_looks_in_the_flattering_direction() -> None:
         GOOD[3], notebooks=NOTEBOOKS))
     claims = [c for c in m.claims if isinstance(c, ScalarClaim | TrialsClaim | OneSidedClaim)]
     assert [higher_is_better(c) for c in claims] == [False, False, True]
+
+
+def test_claims_say_who_computed_their_values() -> None:
+    """Circuit claims are qrepro's replay; a notebook's metric is the deposit's own code."""
+    from harness.claims.base import computed_by
+    from harness.intake.manifest import load_manifest
+    from tests.conftest import DEPOSITS
+
+    ghz = load_manifest(DEPOSITS / "ghz-noisy" / "qdata.yaml", "qdata.yaml")
+    assert {computed_by(c) for c in ghz.claims} == {"replay"}
+    vqc = load_manifest(DEPOSITS / "vqc-iris" / "qdata.yaml", "qdata.yaml")
+    by = {c.id: computed_by(c) for c in vqc.claims}
+    notebook = [c.id for c in vqc.claims if any(s.notebook for s in c.sources())]
+    assert notebook and all(by[i] == "deposit-code" for i in notebook)
