@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
+
+from harness.escaping import terminal
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -34,6 +37,16 @@ def _template_cache() -> jinja2.BytecodeCache | None:
     return _TemplateCache(str(directory))
 
 
+def visible(value: Any) -> Any:
+    """Every string a template prints, before autoescaping: control characters and bidi
+    controls a deposit wrote become visible escapes (a right-to-left override cannot turn the
+    page's text around), line by line so that a ``<pre>`` keeps its lines. Markup the report
+    made itself is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return "\n".join(terminal(line) for line in value.split("\n"))
+    return value
+
+
 def environment(filters: Mapping[str, Callable[..., Any]] | None = None) -> jinja2.Environment:
     """A new environment over reports/templates/ with ``filters`` added."""
     env = jinja2.Environment(
@@ -43,6 +56,7 @@ def environment(filters: Mapping[str, Callable[..., Any]] | None = None) -> jinj
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible,
     )
     env.filters.update(filters or {})
     return env

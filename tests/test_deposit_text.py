@@ -116,6 +116,14 @@ def test_report_html_links_only_web_addresses_and_files(
     assert "<script>" not in html and "<img" not in html
 
 
+def test_report_html_shows_control_and_bidi_characters_as_escapes(
+        evaluations: dict[str, tuple[Report, Path]]) -> None:
+    """A right-to-left override or an escape sequence in deposit text is shown, not obeyed."""
+    html = (evaluations["hostile"][1] / "report.html").read_text(encoding="utf-8")
+    assert not RAW.search(html), repr(RAW.search(html))
+    assert "\\u202e" in html
+
+
 def test_junit_and_rocrate_stay_well_formed(evaluations: dict[str, tuple[Report, Path]]
                                             ) -> None:
     report, out = evaluations["hostile"]
