@@ -1438,8 +1438,9 @@ def _cases() -> list[Case]:
              edit_ghz(lambda m: m["identity"].update(title=FORMULA))),
         Case("text-terminal-escapes-file-name", "text",
              "a file name with CR, erase line, an OSC 52 clipboard write, conceal, a C1 CSI "
-             "and a right-to-left override",
-             "validate", expect(1, "complete", "not-inventoried"), escapes_in_file_name),
+             "and a right-to-left override (refused where the deposit is read, shown escaped)",
+             "validate", refused("control character U+000D", "notes/\\r\\x1b[2K"),
+             escapes_in_file_name),
         Case("text-terminal-escapes-field", "text",
              "the same escapes in the name of an unknown manifest field",
              "evaluate", refused("Extra inputs are not permitted", "qdata.yaml", "circuits[0]"),

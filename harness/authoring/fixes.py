@@ -70,6 +70,9 @@ FIXES: dict[str, str | None] = {
     "counts (qrepro record does): {message}",
     "interpreter-start-hook": "a vendored wheel installs a start-up hook ({message}): "
     "remove it unless the notebooks need it",
+    "foreign-code-in-replay": "code from outside qiskit, qiskit-aer and what they need ran "
+    "during the replay ({message}): remove the module or plugin from the environment, or the "
+    "deposit folder that shadows it",
     "author-missing": "name the authors in provenance.authors (qrepro init --author "
     "'Name <ORCID iD>'), each with an affiliation",
     "tag-parameters": "tag {value} as parameters (in Jupyter: View > Cell Toolbar > Tags), "

@@ -231,6 +231,7 @@ def summary_title_cell(report: dict[str, Any], out: Path) -> str:
         badges_awarded: dict[str, bool] | None = None
         report_dir: str | None = None
         wall_s: float | None = None
+        deposit_digest: str | None = None
 
         def reason(self) -> str:
             return ""
