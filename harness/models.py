@@ -195,6 +195,12 @@ class StackDistribution(Frozen):
     version: str
     files: int = Field(description="Files its RECORD lists (each checked by sha256).")
     record_sha256: str = Field(description="sha256 of its RECORD file.")
+    wheel: str | None = Field(
+        default=None, description="The file installed, as the package index named it when "
+        "the environment was resolved on the host (None: not resolved, e.g. runner host).")
+    index_sha256: str | None = Field(
+        default=None, description="That file's sha256 as the package index gave it; the "
+        "build installed it in hash-checking mode.")
 
 
 class RunEnvironment(Frozen):

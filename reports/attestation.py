@@ -137,6 +137,10 @@ def _environment(report: Report) -> dict[str, Any]:
         "baseImage": image.get("base") or None,
         "baseImageId": image.get("base_id") or None,
         "venvDigest": details.get("venv_digest"),
+        # the replay stack: verified against its RECORDs, installed from the index's files
+        "replayStack": [{"name": d.name, "version": d.version, "recordSha256": d.record_sha256,
+                         "wheel": d.wheel, "indexSha256": d.index_sha256}
+                        for d in (env.stack if env is not None else ())],
     }
 
 

@@ -333,6 +333,8 @@ def _environment(e: RunEnvironment | None) -> dict[str, Any] | None:
         "packages": [(name, version, name in pinned)
                      for name, version in sorted(e.packages.items())],
         "pinned": bool(pinned),
+        "stack": [(d.name, d.version, d.files, d.record_sha256, d.wheel or "",
+                   d.index_sha256 or "") for d in e.stack],
         "notes": e.notes,
         "image": {k: v for k, v in image.items() if k not in ("tag", "id", "base", "base_id",
                                                                 "base_reason")},

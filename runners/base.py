@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -94,6 +95,11 @@ class Runner(ABC):
 
     def details(self) -> dict[str, Any]:
         """Structured facts for the report (image, sandbox settings, ...)."""
+        return {}
+
+    def stack_index(self) -> dict[str, tuple[str, str]]:
+        """Replay-stack distribution (canonical name) -> (file name, sha256) as the package
+        index gave them when the environment was resolved; empty when nothing was resolved."""
         return {}
 
     def findings(self) -> tuple[Finding, ...]:
@@ -180,7 +186,8 @@ class Runner(ABC):
         if data.get("fatal"):
             raise RunnerUnavailable(str(data["fatal"]), file=str(path))
         try:
-            env = RunEnvironment(runner=self.name, **data["environment"])
+            env = RunEnvironment(runner=self.name, **_with_index(data["environment"],
+                                                                 self.stack_index()))
             env = env.model_copy(
                 update={
                     "notes": (*self.remarks, *self.notes(), *env.notes),
@@ -192,6 +199,21 @@ class Runner(ABC):
         except (KeyError, TypeError, ValidationError) as exc:
             raise AgentError(f"malformed agent result: {exc}", file=str(path)) from exc
         return Execution(environment=env, circuits=runs, notebooks=notebooks, wall_s=wall)
+
+
+def _with_index(environment: Any, index: dict[str, tuple[str, str]]) -> Any:
+    """The agent's environment, each stack entry given the wheel and sha256 the index gave."""
+    if not index or not isinstance(environment, dict) or \
+            not isinstance(environment.get("stack"), list):
+        return environment
+    stack = []
+    for entry in environment["stack"]:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            hit = index.get(re.sub(r"[-_.]+", "-", entry["name"]).lower())
+            if hit is not None:
+                entry = {**entry, "wheel": hit[0], "index_sha256": hit[1]}
+        stack.append(entry)
+    return {**environment, "stack": stack}
 
 
 #: how the agent marks a progress line in its log (runners/agent/replay.py)

@@ -28,12 +28,26 @@ from harness.units import parse_size
 from runners.base import AGENT_DIR, LOG_FILE, AgentCall, Runner, available_cpus
 from runners.base_image import BASE_REPO, can_bootstrap, resolve_base
 from runners.confine import Watchdog
-from runners.dockerfile import INDEX_ARGS, render_dockerfile, requirements_text
-from runners.envspec import AGENT_FILES, BYTECODE, EnvSpec, spec_digest, spec_from_environment
+from runners.dockerfile import (
+    INDEX_ARGS,
+    render_dockerfile,
+    render_system_dockerfile,
+    requirements_text,
+)
+from runners.envspec import (
+    AGENT_FILES,
+    BYTECODE,
+    EnvSpec,
+    resolve_spec,
+    spec_digest,
+    spec_from_environment,
+)
 from runners.local import tail
 from runners.locks import named_lock
 from runners.sandbox import Sandbox
 from runners.untrusted import write_text
+from runners.venv import run_uv
+from runners.wheelhouse import docker_target, fetch
 
 IMAGE_REPO = "qrepro-env"
 LOG_TAIL_LINES = 5000
@@ -44,11 +58,17 @@ DEFAULT_CA = HOST_CA if HOST_CA.is_file() else None
 OWNER_LABEL = "org.qrepro.owner"
 ENV_LABEL = "org.qrepro.env"
 POLL_S = 0.5
+#: resolving the environment on the host (uv pip compile)
+BUILD_TIMEOUT_S = 600.0
+#: in every image's digest: built with no network, from the hashed wheelhouse
+NO_NETWORK = "network-none-hashed"
 #: where a failed build points the user: the manifest's environment section
 ENVIRONMENT_FIELD = {"file": "qdata.yaml", "field": "environment"}
 _CERT_ERROR = re.compile(
     r"CERTIFICATE_VERIFY_FAILED|invalid peer certificate|UnknownIssuer|certificate verify "
     r"failed|self[- ]signed certificate|--system-certs|SSL: ", re.IGNORECASE)
+_MISMATCH = re.compile(r"[Hh]ash mismatch for `?([^`\s]+)`?|THESE PACKAGES DO NOT MATCH THE "
+                       r"HASHES[^\n]*\n\s*(\S+)")
 ENGINE_HELP = (
     "start one (`dockerd &`, or `systemctl start docker`), or evaluate with "
     "--runner local, or --runner auto to fall back to it"
@@ -185,7 +205,8 @@ class DockerRunner(Runner):
         self._client = client
         self._running: Any = None  # the container of the agent while it runs
         self.record = BuildRecord()
-        self._wheel_files: list[Path] = []
+        self.spec: EnvSpec | None = None
+        self._wheelhouse: dict[str, Path] = {}
 
     @property
     def client(self) -> Any:
@@ -218,11 +239,17 @@ class DockerRunner(Runner):
         if self.gpu:
             self.check_gpu()
         cleanup_stale(self.client)
-        spec = self.spec_for(environment, deposit_root)
-        self._wheel_files = [deposit_root / w for w in environment.wheels]
+        wanted = self.spec_for(environment, deposit_root)
+        # resolved on the host with the index's hashes; nothing of a package runs here
+        spec = resolve_spec(wanted, docker_target(wanted.python_minor),
+                            [deposit_root / w for w in environment.wheels], run_uv,
+                            BUILD_TIMEOUT_S)
+        self.spec = spec
         base, reason = self.choose_base(spec.python_minor)
+        if spec.system_packages:
+            base, reason = self._system_image(spec, base), f"{reason}; system_packages added"
         base_id = self._base_image_id(base)
-        digest = spec_digest(spec, base_id, self.installer, BYTECODE)
+        digest = spec_digest(spec, base_id, self.installer, BYTECODE, NO_NETWORK)
         tag = f"{IMAGE_REPO}:{digest[:20]}"
         dockerfile = self.dockerfile(spec, base)
         self.record = BuildRecord(
@@ -235,7 +262,29 @@ class DockerRunner(Runner):
                 self.record.image_id = existing.id
                 self.record.build_log = [f"reused {tag} ({existing.id})"]
                 return
+            self._wheelhouse = fetch(spec.artifacts)
             self._build(spec, dockerfile, tag)
+
+    def _system_image(self, spec: EnvSpec, base: str) -> str:
+        """The base with Debian's system_packages: the one stage built with a network (the
+        Debian mirror); no code of the deposit runs in it. Reused by its tag."""
+        text = render_system_dockerfile(spec, base)
+        digest = spec_digest(EnvSpec(python=spec.python, requirements=(),
+                                     system_packages=spec.system_packages),
+                             self._base_image_id(base), text)
+        tag = f"{IMAGE_REPO}-system:{digest[:20]}"
+        with named_lock(f"build-{tag}"):
+            if self.rebuild or self._find(tag) is None:
+                context = io.BytesIO()
+                with tarfile.open(fileobj=context, mode="w") as tar:
+                    _add_bytes(tar, "Dockerfile", text.encode())
+                self._stream(context.getvalue(), tag, network="bridge")
+        return tag
+
+    def stack_index(self) -> dict[str, tuple[str, str]]:
+        if self.spec is None:
+            return {}
+        return {n: (a.filename, a.sha256) for n, a in self.spec.stack_artifacts().items()}
 
     def choose_base(self, minor: str) -> tuple[str, str]:
         """(base image, why): the user's choice, else found, pulled or bootstrapped."""
@@ -267,22 +316,28 @@ class DockerRunner(Runner):
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             _add_bytes(tar, "Dockerfile", dockerfile.encode())
-            name = "requirements.lock" if spec.lock is not None else "requirements.txt"
-            _add_bytes(tar, name, requirements_text(spec).encode())
+            _add_bytes(tar, "requirements.txt", requirements_text(spec).encode())
             if self.installer == "uv":
                 tar.add(find_uv_bin(), arcname="uv")
-            for wheel in self._wheel_files:
-                tar.add(wheel, arcname=f"wheels/{wheel.name}")
+            _add_bytes(tar, "wheelhouse/.qrepro", b"")  # the folder, even when empty
+            for name, path in sorted(self._wheelhouse.items()):
+                tar.add(path, arcname=f"wheelhouse/{name}")
             for agent_file in AGENT_FILES:
                 tar.add(AGENT_DIR / agent_file, arcname=f"agent/{agent_file}")
-            if self.forward_ca is not None:
-                tar.add(self.forward_ca, arcname="ca.crt")
         return buf.getvalue()
 
     def _build(self, spec: EnvSpec, dockerfile: str, tag: str) -> None:
+        # no network: every file to install is in the context, checked against the index's
+        # sha256 on the host and again by the installer; an sdist's build code runs here
+        # with nothing to reach
+        self._stream(self._context(spec, dockerfile), tag, network="none")
+        self.record.built = True
+        self.record.image_id = str(self.client.images.get(tag).id)
+
+    def _stream(self, context_bytes: bytes, tag: str, network: str) -> None:
         import docker
 
-        context = io.BytesIO(self._context(spec, dockerfile))
+        context = io.BytesIO(context_bytes)
         log: list[str] = []
         try:
             stream = self.client.api.build(
@@ -291,13 +346,11 @@ class DockerRunner(Runner):
                 tag=tag,
                 rm=True,
                 forcerm=True,
-                # not the host's network: build-time code (an sdist's setup.py) reaches
-                # the package index, never services on the host's loopback
-                network_mode="bridge",
+                network_mode=network,
                 nocache=self.rebuild,
                 decode=True,
                 labels={ENV_LABEL: tag},
-                buildargs=forwarded_build_args(),
+                buildargs=forwarded_build_args() if network != "none" else {},
             )
             for chunk in stream:
                 if "stream" in chunk:
@@ -305,6 +358,12 @@ class DockerRunner(Runner):
                     log.extend(line for line in text.splitlines() if line.strip())
                 if "error" in chunk:
                     error = chunk["error"].strip()
+                    mismatch = _MISMATCH.search("\n".join([*log, error]))
+                    if mismatch is not None:
+                        raise BuildError(
+                            f"image build failed: {mismatch.group(1)} in the wheelhouse does "
+                            "not have the sha256 the package index gave when the environment "
+                            "was resolved (hash-checking install)", **ENVIRONMENT_FIELD)
                     hint = certificate_hint("\n".join([*log, error]))
                     if hint is not None:
                         raise BuildError(f"image build failed: {hint}", **ENVIRONMENT_FIELD)
@@ -316,9 +375,7 @@ class DockerRunner(Runner):
                     )
         except docker.errors.APIError as exc:
             raise BuildError(f"image build failed: {exc}") from exc
-        self.record.built = True
-        self.record.build_log = log
-        self.record.image_id = str(self.client.images.get(tag).id)
+        self.record.build_log = [*self.record.build_log, *log]
 
     # --- run --------------------------------------------------------------------------
 

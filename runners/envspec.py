@@ -12,9 +12,11 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.intake.manifest import Environment
 from runners.base import AGENT_DIR
+from runners.wheelhouse import Artifact, Target
 
 AGENT_FILES = ("replay.py", "channel.py", "aer_noise.py", "notebooks.py", "nb_worker.py",
                "exits.py", "stack.py")
@@ -30,6 +32,9 @@ class EnvSpec:
     gpu: bool = False
     #: vendored wheels: (file name, sha256); the files come from the deposit
     wheels: tuple[tuple[str, str], ...] = ()
+    #: the resolved set (runners/wheelhouse.py): every file with the index's sha256, so a
+    #: changed index artifact is a new environment; empty until resolved
+    artifacts: tuple[Artifact, ...] = ()
 
     @property
     def python_minor(self) -> str:
@@ -40,6 +45,18 @@ class EnvSpec:
         if not self.gpu:
             return self.requirements
         return tuple(_AER.sub("qiskit-aer-gpu", r) for r in self.requirements)
+
+    def resolve_input(self) -> tuple[str, ...]:
+        """What is resolved: the lock file's lines if any, else the requirements (GPU-swapped)."""
+        if self.lock is not None:
+            return tuple(self.lock.splitlines())
+        return self.install_requirements()
+
+    def stack_artifacts(self) -> dict[str, Artifact]:
+        """canonical name -> resolved artifact, for the replay stack's distributions."""
+        from harness.intake.replay_stack import STACK
+
+        return {a.name: a for a in self.artifacts if a.name in STACK}
 
 
 def agent_digest() -> str:
@@ -73,3 +90,16 @@ def spec_from_environment(environment: Environment, root: Path, gpu: bool) -> En
     return EnvSpec(python=environment.python, requirements=tuple(environment.requirements),
                    system_packages=tuple(environment.system_packages), lock=lock, gpu=gpu,
                    wheels=wheels)
+
+
+def resolve_spec(spec: EnvSpec, target: Target, wheels: list[Path], run: Any,
+                 timeout_s: float) -> EnvSpec:
+    """``spec`` with its artifacts: resolved on the host with the index's hashes (uv pip
+    compile, through ``run``: runners.venv.run_uv; nothing of a package runs). The vendored
+    wheels join the set by their hash."""
+    from dataclasses import replace
+
+    from runners.wheelhouse import resolve
+
+    return replace(spec, artifacts=resolve(run, spec.resolve_input(), wheels, target,
+                                           timeout_s))

@@ -22,10 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,8 +39,9 @@ from harness.models import Finding, finding
 from runners.base import AgentCall
 from runners.confine import ProcessLimits
 from runners.dockerfile import requirements_text
-from runners.envspec import BYTECODE, EnvSpec, spec_digest, spec_from_environment
+from runners.envspec import BYTECODE, EnvSpec, resolve_spec, spec_digest, spec_from_environment
 from runners.local import LocalRunner, tail
+from runners.wheelhouse import Target, fetch, stage
 
 MARKER = "qrepro-venv.json"
 REQUIREMENTS = "qrepro-requirements.txt"
@@ -49,6 +52,8 @@ INTERPRETERS = "interpreters.json"
 LOG_LINES = 12
 STALE_BUILD_S = 24 * 3600.0
 _VERSION_CODE = "import sys; print(sys.version)"
+#: uv's words when a file's hash is not the one required (its name follows)
+_MISMATCH = re.compile(r"[Hh]ash mismatch for `?([^`\s]+)`?|Failed to extract archive: (\S+)")
 
 
 def default_cache_dir() -> Path:
@@ -193,8 +198,10 @@ class VenvBuilder:
         self.build_timeout_s = build_timeout_s
         self.log_tail = ""
 
-    def ensure(self, spec: EnvSpec, digest: str, base: str, wheels: list[Path]) -> bool:
-        """Make ``cache_dir/<key>`` a complete venv; True when this call built it."""
+    def ensure(self, spec: EnvSpec, digest: str, base: str,
+               files: Callable[[], dict[str, Path]]) -> bool:
+        """Make ``cache_dir/<key>`` a complete venv; True when this call built it.
+        ``files`` fetches the wheelhouse (file name -> checked file), only when building."""
         target = self.cache_dir / digest[:KEY_LENGTH]
         if is_complete(target):
             return False
@@ -205,25 +212,29 @@ class VenvBuilder:
         build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{target.name}-", dir=self.cache_dir))
         try:
             venv = build / "venv"
-            self._install(spec, base, wheels, venv)
+            self._install(spec, base, stage(files(), build / "wheelhouse"), venv)
             write_marker(venv, spec, digest, base)
             return self._publish(venv, target)
         finally:
             shutil.rmtree(build, ignore_errors=True)
 
-    def _install(self, spec: EnvSpec, base: str, wheels: list[Path], venv: Path) -> None:
+    def _install(self, spec: EnvSpec, base: str, wheelhouse: Path, venv: Path) -> None:
         self._step("uv venv", ["venv", "--relocatable", "--no-python-downloads",
                                "--python", base, str(venv)])
         requirements = venv / REQUIREMENTS
         requirements.write_text(requirements_text(spec), encoding="utf-8")
         # --no-build: an sdist's setup.py would run on this host with the caller's rights
         # (docker builds run it inside the container build instead)
+        # --offline --no-index --find-links --require-hashes: only the files resolved and
+        # checked on the host (runners/wheelhouse.py), each checked again by uv
         # --compile-bytecode: the packages' .pyc are written now, once; a notebook's kernel
         # (or a read-only venv under bwrap) would otherwise compile pennylane, scipy and
         # the rest from source at every execution (measured: about 5 s each)
         self._step("uv pip install", ["pip", "install", "--no-build", "--compile-bytecode",
+                                      "--offline", "--no-index", "--require-hashes",
+                                      "--find-links", str(wheelhouse),
                                       "--python", str(venv_python(venv)),
-                                      "-r", str(requirements), *map(str, wheels)])
+                                      "-r", str(requirements)])
 
     def _step(self, what: str, args: list[str]) -> None:
         proc = run_uv(args, self.build_timeout_s)
@@ -234,6 +245,11 @@ class VenvBuilder:
                 hint = ("; a requirement has no wheel, only a source distribution, whose "
                         "build code qrepro does not run on the host: evaluate with --runner "
                         "docker (it builds inside the container) or vendor a wheel; ")
+            mismatch = _MISMATCH.search(proc.stdout)
+            if mismatch is not None:
+                hint = (f"; {mismatch.group(1) or mismatch.group(2)} in the wheelhouse does "
+                        "not have the sha256 the package index gave when the environment was "
+                        "resolved (or is damaged); ")
             raise BuildError(
                 f"{what} failed (exit {proc.returncode}){hint}: "
                 f"{self.log_tail or '(no output)'}",
@@ -300,6 +316,7 @@ class VenvRunner(LocalRunner):
         self.gpu = gpu
         self.build_timeout_s = build_timeout_s
         self.record: VenvRecord | None = None
+        self.spec: EnvSpec | None = None
         self.system_packages: tuple[str, ...] = ()
 
     def spec_for(self, environment: Environment, deposit_root: Path) -> EnvSpec:
@@ -312,16 +329,25 @@ class VenvRunner(LocalRunner):
             require_gpu()
         cache = self.cache_dir or default_cache_dir()
         base, version = find_interpreter(spec.python_minor, memo=cache.parent / INTERPRETERS)
+        start = time.perf_counter()
+        spec = resolve_spec(spec, Target(python=base), [deposit_root / w for w in
+                                                        environment.wheels],
+                            run_uv, self.build_timeout_s)
+        self.spec = spec
         digest = spec_digest(spec, version, BYTECODE)
         builder = VenvBuilder(cache, self.build_timeout_s)
-        start = time.perf_counter()
-        built = builder.ensure(spec, digest, base, [deposit_root / w for w in environment.wheels])
+        built = builder.ensure(spec, digest, base, lambda: fetch(spec.artifacts))
         venv = builder.cache_dir / digest[:KEY_LENGTH]
         self.python = str(venv_python(venv))
         self.record = VenvRecord(
             path=str(venv), digest=digest, base_python=base, python_version=version,
             built=built, build_s=round(time.perf_counter() - start, 3), log_tail=builder.log_tail,
         )
+
+    def stack_index(self) -> dict[str, tuple[str, str]]:
+        if self.spec is None:
+            return {}
+        return {n: (a.filename, a.sha256) for n, a in self.spec.stack_artifacts().items()}
 
     def invoke_agent(self, deposit_root: Path, workdir: Path) -> AgentCall:
         if self.record is None:

@@ -82,3 +82,35 @@ def test_gpu_request_without_nvidia_runtime_fails_before_building(
     assert report.error.kind == "runner-unavailable"
     assert "GPU requested but the Docker engine has no NVIDIA runtime" in report.error.message
     assert runner.record.tag == "", "nothing was built"
+
+
+def test_build_runs_with_no_network_from_the_hashed_wheelhouse(
+        docker_runner: Callable[..., DockerRunner], tmp_path: Path) -> None:
+    """The image is built with network none, installing only the files resolved and
+    checked on the host (--require-hashes --no-index); the report pairs the stack's index
+    hashes with the RECORDs the agent verified, and all four badges are earned."""
+    runner = docker_runner()
+    runner.rebuild = True  # a real build, to see its network
+    calls: list[dict[str, Any]] = []
+    build = runner.client.api.build
+
+    def spy(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return build(**kwargs)
+
+    runner.client.api.build = spy
+    try:
+        report = evaluate(DEPOSITS / "ghz-noisy", tmp_path / "out", runner, Options())
+    finally:
+        del runner.client.api.build
+    assert [c["network_mode"] for c in calls] == ["none"]
+    assert "--require-hashes" in runner.record.dockerfile
+    b = report.badges
+    assert (b.available, b.functional, b.reusable, b.reproduced) == (True, True, True, True)
+    assert report.environment is not None
+    stack = {d.name: d for d in report.environment.stack}
+    assert runner.spec is not None
+    for name, artifact in runner.spec.stack_artifacts().items():
+        assert stack[name].wheel == artifact.filename
+        assert stack[name].index_sha256 == artifact.sha256
+    assert stack["qiskit-aer"].wheel.startswith("qiskit_aer-0.18.2-")

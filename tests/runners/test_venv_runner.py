@@ -120,9 +120,9 @@ def test_changed_pins_get_another_venv(cache: Path, tiny: tuple[Environment, Pat
 def test_impossible_pin_is_a_build_error_quoting_uv(cache: Path, tmp_path: Path) -> None:
     env = Environment(python=HOST_MINOR, requirements=["qrepro-no-such-package-xyz==1.0"])
     runner = VenvRunner()
-    with pytest.raises(BuildError, match=r"uv pip install failed .*qrepro-no-such-package-xyz"):
+    with pytest.raises(BuildError, match=r"uv pip compile.*qrepro-no-such-package-xyz"):
         runner.prepare(env, tmp_path, tmp_path / "work")
-    assert list(cache.iterdir()) == [], "a failed build must leave nothing behind"
+    assert not cache.exists() or list(cache.iterdir()) == [], "a failed build leaves nothing"
     with pytest.raises(BuildError):  # and so the next prepare builds (and fails) again
         VenvRunner().prepare(env, tmp_path, tmp_path / "work")
     assert runner.record is None and runner.notes() == ()
