@@ -16,6 +16,7 @@ tooltip; nothing here computes a number the report does not state.
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -128,8 +129,8 @@ class Series:
     mark: Mark
     counts: Mapping[str, int]
 
-    @property
-    def shots(self) -> int:
+    @functools.cached_property
+    def shots(self) -> int:  # once: a chart asks for each outcome's share
         return sum(self.counts.values())
 
     def share(self, outcome: str) -> float:
@@ -329,7 +330,7 @@ def top_outcomes(distributions: Sequence[Mapping[str, float]],
     for dist in distributions:
         for key, p in dist.items():
             share[key] = max(share.get(key, 0.0), p)
-    top = sorted(share, key=lambda k: (-share[k], k))[:TOP_OUTCOMES]
+    top = heapq.nsmallest(TOP_OUTCOMES, share, key=lambda k: (-share[k], k))
     first = order or {}
     return sorted(top, key=lambda k: (-first.get(k, 0.0), -share[k], k))
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jinja2
 
@@ -41,6 +41,14 @@ from reports.text_metrics import matplotlib_in_qrepro_cache
 SEVERITIES = ("error", "warning", "info")
 #: counts plots drawn (a quantum-volume deposit has a hundred circuits; report.json has all)
 MAX_COUNTS_PLOTS = 12
+#: what one page shows at most (10 000 claims are 15 MB of HTML): rows of the claims table,
+#: of the runs tables and of the findings, rows of a forest plot, claims with seed plots;
+#: the page says how many more report.json has
+MAX_CLAIM_ROWS = 500
+MAX_RUN_ROWS = 500
+MAX_FINDINGS = 500
+MAX_FOREST_ROWS = 40
+MAX_SEED_SECTIONS = 12
 #: the evaluation's work directory in the output folder (harness.pipeline.WORK_DIR)
 WORK_DIR = "work"
 #: the agent's log in the work directory (runners.base.LOG_FILE) and a notebook run's log
@@ -62,10 +70,13 @@ def _templates() -> jinja2.Environment:
 
 
 def page(report: Report, context: Context) -> dict[str, Any]:
-    """Everything the template shows, each number already as a person reads it."""
+    """Everything the template shows, each number already as a person reads it; beyond what
+    a page can hold (MAX_*), the claims that did not pass first and a count of the rest."""
     drawer = Drawer()
     forests = _forests(report.claims, drawer)
-    seeds = _seed_sections(report, drawer)
+    seeds, seeds_left_out = _seed_sections(report, drawer)
+    claims = bounded(report.claims, MAX_CLAIM_ROWS)
+    findings = bounded(report.findings, MAX_FINDINGS, first=lambda f: f.severity == "error")
     drawer.draw()
     counted = _counted(report)
     files = evidence(report, context)
@@ -78,20 +89,62 @@ def page(report: Report, context: Context) -> dict[str, Any]:
         "identifier_url": identifier_href(report.deposit.identifier),
         "badges": _badges(report),
         "verdicts": _verdict_counts(report.claims),
-        "claims": [claim_row(c, metric_label(c, report.notebooks)) for c in report.claims],
+        "claims": [claim_row(c, metric_label(c, report.notebooks)) for c in claims.items],
+        "claims_left_out": claims.left_out,
         "forests": _drawn(drawer, forests),
         "seeds": [SeedSection(c, tuple(plots)) for c, asked in seeds
                   if (plots := _drawn(drawer, asked))],
+        "seeds_left_out": seeds_left_out,
         "counts": _counts_plots(counted),
         "counts_ideal": any(run.ideal for run in counted),
         "counts_total": sum(r.role == "recorded" for r in report.circuits),
-        "findings": _findings(report.findings),
+        "findings": _findings(findings.items),
+        "findings_total": findings.total,
+        "findings_left_out": findings.left_out,
+        "circuit_runs": bounded(report.circuits, MAX_RUN_ROWS, first=lambda r: not r.ok),
+        "notebook_runs": bounded(report.notebooks, MAX_RUN_ROWS, first=lambda r: not r.ok),
         "environment": _environment(report.environment),
         "sandbox": _sandbox(report.environment),
         "timings": _timings(report.timings),
         "evidence": files,
         "executed": _executed_links(report, files),
     }
+
+
+# --- what a page can hold --------------------------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Bounded(Generic[T]):
+    """At most a page's worth of ``items`` (in their order) out of ``total``."""
+
+    items: list[T]
+    total: int
+
+    @property
+    def left_out(self) -> int:
+        return self.total - len(self.items)
+
+
+def _not_passed(item: object) -> bool:
+    return getattr(item, "verdict", "pass") != "pass"
+
+
+def bounded(items: Sequence[T], limit: int, first: Callable[[T], bool] = _not_passed
+            ) -> Bounded[T]:
+    """``items`` when there are at most ``limit``; else ``limit`` of them, those ``first``
+    picks (by default claims that did not pass) before the others, kept in their order."""
+    if len(items) <= limit:
+        return Bounded(list(items), len(items))
+    picked = [i for i, item in enumerate(items) if first(item)][:limit]
+    rest = limit - len(picked)
+    if rest:
+        chosen = set(picked)
+        picked += [i for i in range(len(items)) if i not in chosen][:rest]
+    return Bounded([items[i] for i in sorted(picked)], len(items))
 
 
 # --- badges and claims -----------------------------------------------------------------------
@@ -258,13 +311,23 @@ def _plot_workers(plots: int, parallel_from: int) -> int:
 
 
 def _forests(claims: Iterable[ClaimResult], drawer: Drawer) -> list[tuple[str, int]]:
-    """One forest plot per claim kind, in the order the kinds first appear."""
+    """One forest plot per claim kind, in the order the kinds first appear, of at most
+    MAX_FOREST_ROWS of its claims with rows (those that did not pass first)."""
     kinds: dict[str, list[ClaimResult]] = {}
     for c in claims:
-        kinds.setdefault(c.kind, []).append(c)
-    return [(f"{kind or 'other'} claims ({plural(len(group), 'claim')})",
-             drawer.ask(forest_plot, group)) for kind, group in kinds.items()
-            if any(forest_rows(c) for c in group)]  # else no plot: not worth a worker's time
+        if forest_rows(c):  # else no row: a kind without any is not worth a worker's time
+            kinds.setdefault(c.kind, []).append(c)
+    shown = [(kind, bounded(group, MAX_FOREST_ROWS)) for kind, group in kinds.items()]
+    return [(_forest_caption(kind, rows), drawer.ask(forest_plot, rows.items))
+            for kind, rows in shown]
+
+
+def _forest_caption(kind: str | None, shown: Bounded[ClaimResult]) -> str:
+    what = f"{kind or 'other'} claims ({plural(shown.total, 'claim')}"
+    if shown.left_out:
+        return (f"{what}; {len(shown.items)} drawn, those that did not pass first, "
+                f"{shown.left_out} more in report.json)")
+    return what + ")"
 
 
 @dataclass(frozen=True)
@@ -274,10 +337,14 @@ class SeedSection:
 
 
 def _seed_sections(report: Report, drawer: Drawer
-                   ) -> list[tuple[ClaimResult, list[tuple[str, int]]]]:
-    """Per claim with per-seed values or a fresh-seed check: its strip and seed-check plots."""
+                   ) -> tuple[list[tuple[ClaimResult, list[tuple[str, int]]]], int]:
+    """Per claim with per-seed values or a fresh-seed check: its strip and seed-check plots
+    (for the first MAX_SEED_SECTIONS such claims, those that did not pass first)."""
+    with_plots = [c for c in report.claims
+                  if c.seed_check is not None or seed_values(c, report.notebooks) is not None]
     sections = []
-    for c in report.claims:
+    shown = bounded(with_plots, MAX_SEED_SECTIONS)
+    for c in shown.items:
         asked: list[tuple[str, int]] = []
         values = seed_values(c, report.notebooks)
         if values is not None:
@@ -286,7 +353,7 @@ def _seed_sections(report: Report, drawer: Drawer
             asked.append(("seed robustness (--fresh-seeds)",
                           drawer.ask(seed_check_plot, c, metric_label(c, report.notebooks))))
         sections.append((c, asked))
-    return sections
+    return sections, shown.left_out
 
 
 def _counted(report: Report) -> list[CircuitRun]:

@@ -23,6 +23,9 @@ work, side by side in one run (benchmarks/perf/timing.py: interleaved, min/media
                    (image built before)
   cold-build       evaluate ghz-noisy, --runner local with   vs  python -m venv + pip install
                    an empty qrepro cache (the venv built)        of the same requirements
+  outcomes-2^20    evaluate one circuit of about a million   vs  bare_aer.py; the compare
+                   outcomes (2^20 shots, 4 counts claims)        phase and report.html's size
+  claims-10k       evaluate 10 000 claims on 4 circuits      vs  bare_aer.py; the same
   wide (--wide)    evaluate one 26-qubit circuit             vs  bare_aer.py; peak memory
                                                                  vs the planner's estimate
 Every evaluation uses --runner local (the venv built from the deposit's pins) unless said.
@@ -63,7 +66,8 @@ GHZ = ROOT / "benchmarks" / "deposits" / "ghz-noisy"
 @dataclass(frozen=True)
 class Target:
     #: "wall": A's median wall time; "ratio": median A/B; "difference": median A - B;
-    #: "per_circuit": median (A - B) / circuits
+    #: "per_circuit": median (A - B) / circuits; "compare": the compare phase's seconds,
+    #: the most over the runs (timings.compare of each run's report.json)
     on: str
     at_most: float
     circuits: int = 1
@@ -73,6 +77,8 @@ class Target:
             return float(fig["wall_s"]["median"])
         if self.on == "ratio":
             return float(fig["ratio"]["median"])
+        if self.on == "compare":
+            return float(fig["compare_s"]["max"])
         return float(fig["difference_s"]["median"]) / self.circuits
 
 
@@ -85,6 +91,9 @@ class Figure:
     b: Callable[[], Command | None]
     runs: int
     target: Target | None = None
+    #: the run's output folder under out/bench/runs: its compare phase and report.html's
+    #: size are recorded after each run
+    reports: str | None = None
 
 
 def evaluate(dep: Path, name: str, *extra: str) -> Command:
@@ -205,6 +214,13 @@ def figures(runs: int, wide: bool) -> list[Figure]:
                           lambda: evaluate(GHZ, "docker-local"), runs))
     else:
         print(f"docker-warm skipped: {problem}")
+    for name, what in (("outcomes-2^20", "evaluate one circuit of ~2^20 outcomes, 4 counts "
+                                          "claims"),
+                       ("claims-10k", "evaluate 10 000 claims on 4 small circuits")):
+        out.append(Figure(name, what, "bare Aer script",
+                          lambda name=name: evaluate(deposit(name), name),
+                          lambda name=name: bare(deposit(name)), max(2, runs // 2),
+                          Target("compare", 60.0), reports=name))
     if wide:
         out.append(Figure("wide", "evaluate one 26-qubit statevector circuit, 1000 shots",
                           "bare Aer script", lambda: evaluate(deposit("wide"), "wide"),
@@ -223,9 +239,17 @@ def measure(fig: Figure) -> dict[str, Any]:
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
     print(f"{fig.name}: {fig.measured} vs {fig.anchor} ({fig.runs} runs)", flush=True)
+    outputs: list[tuple[float, int]] = []
+    a = fig.a()
+    if fig.reports is not None:  # read each run's report before the next one replaces it
+        a = Command(a.argv, env=a.env, before=a.before, ok=(0, 1), after=lambda: outputs.append(
+            _compare_and_html(WORK / "runs" / str(fig.reports))))
     result: dict[str, Any] = {"name": fig.name, "measured": fig.measured,
-                              "anchor": fig.anchor, **paired(fig.a(), fig.b(), fig.runs, ROOT,
-                                                             log)}
+                              "anchor": fig.anchor, **paired(a, fig.b(), fig.runs, ROOT, log)}
+    if outputs:
+        counted = outputs[-fig.runs:]  # the warm-up's is left out
+        result["compare_s"] = _spread([c for c, _ in counted])
+        result["report_html_bytes"] = max(size for _, size in counted)
     if fig.target is not None:
         value = fig.target.value(result)
         result["target"] = {"on": fig.target.on, "at_most": fig.target.at_most,
@@ -234,6 +258,17 @@ def measure(fig: Figure) -> dict[str, Any]:
         report = json.loads((WORK / "runs" / "wide" / "report.json").read_text())
         result["memory_estimate_bytes"] = report["memory"]["largest_bytes"]
     return result
+
+
+def _compare_and_html(out: Path) -> tuple[float, int]:
+    """The compare phase's seconds and report.html's size of the run written to ``out``."""
+    report = json.loads((out / "report.json").read_text())
+    return float(report["timings"]["compare"]), (out / "report.html").stat().st_size
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"min": ordered[0], "median": ordered[len(ordered) // 2], "max": ordered[-1]}
 
 
 def _fmt(s: dict[str, float], unit: str = "s", digits: int = 2) -> str:
@@ -250,6 +285,9 @@ def table(results: list[dict[str, Any]]) -> str:
         target = "" if t is None else (
             f"{t['on'].replace('_', ' ')} {t['value']:.3g} <= {t['at_most']:g}: "
             f"{'met' if t['met'] else 'NOT met'}")
+        if "compare_s" in r:
+            target += (f" (compare {_fmt(r['compare_s'])}; report.html "
+                       f"{r['report_html_bytes'] / 1e6:.2f} MB)")
         rows.append("| " + " | ".join([
             r["name"], r["measured"], r["anchor"], str(r["runs"]), _fmt(r["wall_s"]),
             _fmt(r["anchor_wall_s"]) if "anchor_wall_s" in r else "",

@@ -15,7 +15,7 @@ import os
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,8 @@ class Command:
     before: tuple[str, ...] | None = None
     #: exit statuses of a run that did its work (qrepro evaluate: 1 = a badge denied)
     ok: tuple[int, ...] = (0,)
+    #: called after each run, untimed (e.g. read what the run wrote before the next)
+    after: Callable[[], None] | None = None
 
 
 def _timed(cmd: Command, cwd: Path, log: Path) -> Sample:
@@ -66,6 +68,8 @@ def _timed(cmd: Command, cwd: Path, log: Path) -> Sample:
     if sample.status not in cmd.ok:
         raise RuntimeError(f"{' '.join(cmd.argv)} exited with status {sample.status}; "
                            f"its output: {log}")
+    if cmd.after is not None:
+        cmd.after()
     return sample
 
 

@@ -6,9 +6,9 @@ name in harness.claims.registry."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from harness.intake.manifest import Claim, ClaimBase, Manifest, QuantumVolumeClaim, expand
 from harness.models import ClaimResult, Comparison, ComputedBy, Execution, Verdict
@@ -17,16 +17,27 @@ from harness.models import ClaimResult, Comparison, ComputedBy, Execution, Verdi
 NEEDS_IDEAL = ("hellinger_fidelity", "tvd_ideal", "heavy_output_probability")
 
 C = TypeVar("C", bound=ClaimBase)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a claim is decided on: the manifest, the runs and the recorded counts."""
+    """What a claim is decided on: the manifest, the runs and the recorded counts; and what
+    claims on the same runs share, computed once for all of them (``once``)."""
 
     manifest: Manifest
     execution: Execution | None
     recorded: Mapping[str, dict[str, int]]
     seed: int
+    shared: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, computed for the first claim that asks with ``key`` and kept for the
+        others (a run's counts aligned with the recorded ones, a metric of a run: a million
+        outcomes take seconds each time)."""
+        if key not in self.shared:
+            self.shared[key] = make()
+        return cast(T, self.shared[key])
 
 
 def computed_by(claim: Claim) -> ComputedBy:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.claims.base import Evidence
 from harness.claims.registry import kind_of
@@ -20,8 +20,9 @@ def evaluate_claims(
     recorded: Mapping[str, dict[str, int]],
     seed: int = 0,
 ) -> tuple[ClaimResult, ...]:
+    shared: dict[Hashable, Any] = {}  # what claims on the same runs compute once
     return tuple(
-        kind_of(c).evaluate(c, Evidence(manifest, execution, recorded, seed + i))
+        kind_of(c).evaluate(c, Evidence(manifest, execution, recorded, seed + i, shared))
         for i, c in enumerate(manifest.claims)
     )
 

@@ -24,16 +24,16 @@ import numpy as np
 
 from harness.errors import ComparisonError
 from harness.models import Comparison
-from harness.stats.compare import _align_counts, error_comparison
+from harness.stats.compare import align_counts, error_comparison
 from harness.stats.distributions import chi2_isf, chi2_sf
 
-Counts = Mapping[str, int] | Sequence[int]
+Counts = Mapping[str, int] | Sequence[int] | np.ndarray
 
 
 def _as_rows(observed: Counts, claimed: Counts) -> tuple[np.ndarray, np.ndarray]:
     """Two aligned count rows over the outcomes with at least one shot in either."""
     if isinstance(observed, Mapping) and isinstance(claimed, Mapping):
-        _, x, y = _align_counts(observed, claimed)
+        _, x, y = align_counts(observed, claimed)
         return x, y
     if isinstance(observed, Mapping) or isinstance(claimed, Mapping):
         raise ComparisonError("both count vectors must be mappings or both sequences")
@@ -59,13 +59,7 @@ def merge_sparse_cells(
     # the smaller row expects the least: E = min(n1, n2) * pooled_j / N
     need = min_expected * pooled.sum() / min(x.sum(), y.sum())
     order = np.argsort(pooled, kind="stable")
-    merged, other = 0, 0
-    while len(pooled) - merged + (merged > 0) > 2:
-        smallest_left = pooled[order[merged]]
-        if min(smallest_left, other if merged else need) >= need:
-            break
-        other += smallest_left
-        merged += 1
+    merged = _merged_count(pooled[order], need)
     if merged == 0:
         return x, y, 0
     rest, gone = order[merged:], order[:merged]
@@ -74,6 +68,20 @@ def merge_sparse_cells(
         np.append(y[rest], y[gone].sum()),
         merged,
     )
+
+
+def _merged_count(ascending: np.ndarray, need: float) -> int:
+    """How many of the smallest columns join "other": the first k at which the smallest
+    column left and "other" (the k merged) both expect enough, at most all but one column,
+    none when only two columns are left or the smallest expects enough (found by search,
+    not column by column: a million sparse outcomes are a million steps)."""
+    columns = len(ascending)
+    if columns <= 2 or ascending[0] >= need:
+        return 0
+    other = np.cumsum(ascending)  # other[k - 1]: the k smallest merged
+    enough_left = int(np.searchsorted(ascending, need, side="left"))
+    enough_other = int(np.searchsorted(other, need, side="left")) + 1
+    return min(max(enough_left, enough_other, 1), columns - 1)
 
 
 def chi_square_counts(

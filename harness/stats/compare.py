@@ -70,6 +70,14 @@ AnyTolerance = (
 )
 BootStatistic = Literal["tvd", "infidelity"]
 _ROW_CELLS = 4_000_000  # bootstrap rows are drawn in chunks of at most this many cells
+#: over more outcomes than this, the permutation null is drawn by groups of outcomes
+LARGE_TABLE = 1 << 14
+#: outcome-draws one test may make (N_BOOT draws over LARGE_TABLE outcomes), and the least
+#: draws it makes however large the table (docs/statistics.md, Counts over many outcomes)
+DRAW_BUDGET = N_BOOT * LARGE_TABLE
+MIN_DRAWS = 199
+#: the least resamples a shot-noise sd is estimated from (its error is about 7%)
+MIN_RESAMPLES = 100
 
 
 def fmt(x: float) -> str:
@@ -140,12 +148,24 @@ def _resample(
     A metric of :func:`harness.stats.metrics.bind_metric` takes all resamples at once
     (numpy); any other function is called once per resample, on its nonzero counts.
     """
-    rows = rng.multinomial(shots, counts / counts.sum(), size=n_boot)
-    values = metric_rows(metric_fn, keys, rows)
-    if values is None:
-        values = np.array(
-            [metric_fn({keys[j]: int(row[j]) for j in np.flatnonzero(row)}) for row in rows])
+    p = counts / counts.sum()
+    step = max(1, _ROW_CELLS // len(keys))  # the resamples held at once
+    parts = []
+    for start in range(0, n_boot, step):
+        rows = rng.multinomial(shots, p, size=min(step, n_boot - start))
+        values = metric_rows(metric_fn, keys, rows)
+        if values is None:
+            values = np.array(
+                [metric_fn({keys[j]: int(row[j]) for j in np.flatnonzero(row)}) for row in rows])
+        parts.append(values)
+    values = np.concatenate(parts)
     return float(np.mean(values)), float(np.std(values, ddof=1))
+
+
+def resample_count(outcomes: int, n_boot: int) -> int:
+    """The resamples a shot-noise bootstrap draws: ``n_boot``, or fewer where each costs
+    more than DRAW_BUDGET / n_boot outcomes, never fewer than MIN_RESAMPLES."""
+    return min(n_boot, max(MIN_RESAMPLES, DRAW_BUDGET // max(1, outcomes)))
 
 
 def shot_noise_sd(
@@ -159,7 +179,8 @@ def shot_noise_sd(
     if not keys:
         raise ComparisonError("no shots to estimate the shot noise from")
     x = np.array([counts[k] for k in keys], dtype=float)
-    return _resample(keys, x, int(x.sum()), metric_fn, n_boot, np.random.default_rng(seed))[1]
+    return _resample(keys, x, int(x.sum()), metric_fn, resample_count(len(keys), n_boot),
+                     np.random.default_rng(seed))[1]
 
 
 def compare_scalar_shot_noise(
@@ -182,6 +203,7 @@ def compare_scalar_shot_noise(
         return error_comparison(test, "no shots to estimate the shot noise from")
     shots = int(counts.sum())
     rng = np.random.default_rng(seed)
+    n_boot = resample_count(len(keys), n_boot)
     try:
         observed = float(metric_fn(observed_counts))
         mean_obs, se_obs = _resample(keys, counts, shots, metric_fn, n_boot, rng)
@@ -238,7 +260,7 @@ def _shot_noise_verdict(
 # --- counts ---------------------------------------------------------------------------
 
 
-def _align_counts(
+def align_counts(
     observed: Mapping[str, int], claimed: Mapping[str, int]
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Both samples in binary keys of one width, as arrays over the outcomes seen in either."""
@@ -267,10 +289,14 @@ def permutation_null(
 
     Each draw deals N1 of the N1 + N2 pooled shots to the first sample without replacement
     (multivariate hypergeometric) and the rest to the second: a Monte Carlo permutation test.
+    Over more than LARGE_TABLE outcomes the same draws are made by groups of outcomes with
+    one pooled count (:mod:`harness.stats.permutation`): the same law, another random stream.
     """
     pooled = x + y
     n1, n2 = int(x.sum()), int(y.sum())
     rng = np.random.default_rng(seed)
+    if len(pooled) > LARGE_TABLE:
+        return _grouped_null(pooled, n1, n2, which, n_boot, rng)
     chunk = max(1, _ROW_CELLS // max(1, len(pooled)))
     out = np.empty(n_boot)
     for start in range(0, n_boot, chunk):
@@ -278,6 +304,29 @@ def permutation_null(
         a = rng.multivariate_hypergeometric(pooled, n1, size=size)
         out[start : start + size] = _row_statistic(which, a / n1, (pooled - a) / n2)
     return out
+
+
+def _grouped_null(pooled: np.ndarray, n1: int, n2: int, which: BootStatistic, n_boot: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    from harness.stats.permutation import grouped_sums
+
+    if which == "tvd":
+        return 0.5 * grouped_sums(pooled, n1, n_boot,
+                                  lambda a, c: np.abs(a / n1 - (c - a) / n2), rng)
+    sums = grouped_sums(pooled, n1, n_boot, lambda a, c: np.sqrt(a / n1 * ((c - a) / n2)), rng)
+    return np.asarray(np.clip(1.0 - sums**2, 0.0, 1.0), dtype=float)
+
+
+def permutation_draws(x: np.ndarray, y: np.ndarray, n_boot: int, alpha: float) -> int:
+    """The draws a permutation test makes: ``n_boot``, or fewer where a draw costs more
+    than DRAW_BUDGET / n_boot outcomes, never fewer than 2 / alpha - 1 nor 199 (so that
+    p can fall below alpha)."""
+    from harness.stats.permutation import draw_cost
+
+    pooled = x + y
+    cost = draw_cost(pooled) if len(pooled) > LARGE_TABLE else len(pooled)
+    least = max(MIN_DRAWS, math.ceil(2 / alpha) - 1)
+    return min(n_boot, max(least, DRAW_BUDGET // max(1, cost)))
 
 
 def _counts_details(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -351,6 +400,7 @@ def _bootstrap_test(
     x: np.ndarray, y: np.ndarray, which: BootStatistic, alpha: float, n_boot: int, seed: int
 ) -> Comparison:
     observed = float(_row_statistic(which, x / x.sum(), y / y.sum()))
+    n_boot = permutation_draws(x, y, n_boot, alpha)
     null = permutation_null(x, y, which, n_boot, seed)
     p = float((1 + np.count_nonzero(null >= observed - EPS)) / (n_boot + 1))
     limit = float(np.quantile(null, 1 - alpha))
@@ -397,9 +447,25 @@ def compare_counts(
     version called them ``bootstrap-tvd`` / ``bootstrap-infidelity``; both names work).
     """
     try:
-        keys, x, y = _align_counts(observed, claimed)
+        aligned = align_counts(observed, claimed)
     except ComparisonError as exc:
         return error_comparison("exact", exc.message)
+    return compare_aligned(aligned, tolerance, seed, n_boot, test)
+
+
+Aligned = tuple[list[str], np.ndarray, np.ndarray]
+
+
+def compare_aligned(
+    aligned: Aligned,
+    tolerance: AnyTolerance,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
+    test: str | None = None,
+) -> Comparison:
+    """:func:`compare_counts` of counts already aligned by :func:`align_counts` (claims on
+    one run share its alignment)."""
+    keys, x, y = aligned
     if np.array_equal(x, y):
         return _identical(x, y)
     if isinstance(tolerance, ExactTolerance):

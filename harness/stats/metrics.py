@@ -27,7 +27,7 @@ agree), else the widest hex key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -65,7 +65,21 @@ def _key_width(key: str) -> tuple[int, bool]:
     return len(bits), True
 
 
+def _plain_widths(keys: Collection[str]) -> set[int] | None:
+    """The lengths of ``keys`` when every one is a plain binary string (no spaces, no hex):
+    checked at C speed, since a counts file may hold a million outcomes; else None."""
+    joined = "".join(keys)
+    if not keys or not joined.isascii() or joined.encode().translate(None, b"01"):
+        return None
+    widths = set(map(len, keys))
+    return None if 0 in widths else widths
+
+
 def _width_info(keys: Iterable[str]) -> _WidthInfo:
+    keys = keys if isinstance(keys, Collection) else list(keys)
+    plain = _plain_widths(keys)
+    if plain is not None:
+        return frozenset(plain), max(plain)
     exact: set[int] = set()
     lower = 1
     for key in keys:
@@ -100,6 +114,8 @@ def _to_binary(key: str, width: int) -> str:
 
 
 def _normalise(mapping: Mapping[str, _V], width: int) -> dict[str, _V]:
+    if _plain_widths(mapping.keys()) == {width}:  # already as they should be
+        return dict(mapping)
     out: dict[str, _V] = {}
     for key, value in mapping.items():
         binary = _to_binary(key, width)

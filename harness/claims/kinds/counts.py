@@ -30,19 +30,24 @@ class Counts(ClaimKind[CountsClaim]):
         if ref not in ev.recorded:
             return result(claim, "error", f"recorded counts of circuit '{ref}' unreadable")
         try:
-            return decided(claim, _compare(claim, run, ev.recorded[ref], ev.seed))
+            return decided(claim, _compare(claim, run, ev.recorded[ref], ev))
         except ComparisonError as exc:
             return result(claim, "error", exc.one_line())
 
 
-def _compare(
-    claim: CountsClaim, run: CircuitRun, recorded: dict[str, int], seed: int
-) -> Comparison:
+def _compare(claim: CountsClaim, run: CircuitRun, recorded: dict[str, int], ev: Evidence
+             ) -> Comparison:
     from harness.stats import compare
     from harness.stats.chisquare import chi_square_counts
 
+    try:  # once per run, for every counts claim on it
+        keys, x, y = ev.once(("aligned counts", run.id),
+                             lambda: compare.align_counts(run.counts, recorded))
+    except ComparisonError as exc:
+        return compare.error_comparison("chi-square" if claim.test == "chi-square" else "exact",
+                                        exc.message)
     if claim.test == "chi-square":
         alpha = claim.tolerance.alpha if isinstance(claim.tolerance, ShotNoiseTolerance) else 0.01
-        return chi_square_counts(run.counts, recorded, alpha=alpha)
+        return chi_square_counts(x, y, alpha=alpha)
     test = None if claim.test == "auto" else claim.test
-    return compare.compare_counts(run.counts, recorded, claim.tolerance, seed=seed, test=test)
+    return compare.compare_aligned((keys, x, y), claim.tolerance, seed=ev.seed, test=test)

@@ -32,19 +32,21 @@ class Scalar(ClaimKind[ScalarClaim]):
         try:
             run = circuit_run(ref, ev)
             assert ev.execution is not None
-            metric_of = metrics.bind_metric(claim.metric, run.ideal, claim.outcomes)
-            comparison = _compare(claim, metric_of, run.counts, ev)
+            # once per run and metric, for every claim that reads it
+            which = (run.id, claim.metric, tuple(claim.outcomes or ()))
+            metric_of = ev.once(("metric", *which), lambda: metrics.bind_metric(
+                claim.metric, run.ideal, claim.outcomes))
+            value = ev.once(("value", *which), lambda: metric_of(run.counts))
+            comparison = _compare(claim, metric_of, value, run.counts, ev)
             fresh = circuit_values(claim, run, ev.execution.runs(ref, "fresh"))
-            value = metric_of(run.counts)
         except (NotRun, ComparisonError) as exc:
             return result(claim, "error", exc.one_line() if isinstance(exc, ComparisonError)
                           else str(exc))
         return with_seed_check(claim, comparison, [value], fresh)
 
 
-def _compare(
-    claim: ScalarClaim, metric_of: CountsMetric, counts: dict[str, int], ev: Evidence
-) -> Comparison:
+def _compare(claim: ScalarClaim, metric_of: CountsMetric, value: float,
+             counts: dict[str, int], ev: Evidence) -> Comparison:
     from harness.stats import compare
 
     if isinstance(claim.tolerance, ShotNoiseTolerance):
@@ -53,4 +55,4 @@ def _compare(
         return compare.compare_scalar_shot_noise(
             counts, claim.value, metric_of, shots, alpha=claim.tolerance.alpha, seed=ev.seed
         )
-    return compare.compare_scalar(metric_of(counts), claim.value, claim.tolerance)
+    return compare.compare_scalar(value, claim.value, claim.tolerance)
