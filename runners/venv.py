@@ -82,8 +82,13 @@ def _uv_bin() -> str:
 
 
 def _clean_env() -> dict[str, str]:
+    """The environment uv runs in: no Python path settings of the caller's, and uv's own
+    cache under qrepro's ($QREPRO_CACHE/uv) unless the user chose one (UV_CACHE_DIR): qrepro
+    writes nothing on the host outside its own cache and --out."""
     drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
-    return {k: v for k, v in os.environ.items() if k not in drop}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.setdefault("UV_CACHE_DIR", str(cache_root() / "uv"))
+    return env
 
 
 def run_uv(

@@ -184,10 +184,10 @@ def test_summary_of_a_folder_has_the_badges_of_each_kind_of_deposit(reference: R
     assert "4 submissions: 3 done, 1 error" in md
     for line in ("| Artifacts Available | 4 | 2 |", "| Artifacts Evaluated - Functional | 4 | 3 |",
                  "| Artifacts Evaluated - Reusable | 4 | 2 |", "| Results Reproduced | 4 | 1 |",
-                 "| honest | test deposit | A F R RR | A F R RR | done |",
-                 "| overclaimed | test deposit | A F R RR | A F R | done |",
-                 "| tampered | test deposit | A F R RR | F | done |",
-                 "| invalid |  | A F R RR | none | error: manifest: "):
+                 "| honest | test deposit | A F R RR | A F R RR | 2 / 0 | done |",
+                 "| overclaimed | test deposit | A F R RR | A F R | 2 / 0 | done |",
+                 "| tampered | test deposit | A F R RR | F | 2 / 0 | done |",
+                 "| invalid |  | A F R RR | none | 0 / 0 | error: manifest: "):
         assert line in md, line
     for link in re.findall(r"\[report\]\(([^)]+)\)", md):
         assert (out / link).is_file(), link
