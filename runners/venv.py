@@ -88,6 +88,11 @@ def _clean_env() -> dict[str, str]:
     drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.setdefault("UV_CACHE_DIR", str(cache_root() / "uv"))
+    # uv locks its credentials store at every resolve; where the user keeps none, that
+    # store is qrepro's too (a user's own store, and what it holds, is used as it is)
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    if "UV_CREDENTIALS_DIR" not in env and not (data / "uv" / "credentials").is_dir():
+        env["UV_CREDENTIALS_DIR"] = str(cache_root() / "uv-credentials")
     return env
 
 
