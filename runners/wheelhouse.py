@@ -175,6 +175,34 @@ def _compile(run: Any, lines: list[str], target: Target, find_links: Path | None
     return str(proc.stdout)
 
 
+#: stands for the vendored wheels' folder (a new temporary one each time) in a kept lock
+_VENDORED = "@QREPRO_VENDORED@"
+
+
+def _resolved(run: Any, lines: list[str], target: Target, find_links: Path | None,
+              timeout_s: float, wheels: list[Path]) -> str:
+    """uv's lock for ``lines``, kept under qrepro's cache; when the index cannot be asked
+    (offline, or down), the lock an earlier resolve of the very same input gave, so an
+    environment already built and cached still evaluates without a network."""
+    key = hashlib.sha256(repr((lines, target.args(), sorted(sha256_file(w) for w in wheels)))
+                         .encode()).hexdigest()
+    kept = cache_root() / "resolutions" / f"{key}.toml"
+    folder = str(find_links) if find_links else None
+    try:
+        text = _compile(run, lines, target, find_links, timeout_s)
+    except BuildError:
+        if not kept.is_file():
+            raise
+        text = kept.read_text(encoding="utf-8")
+        return text.replace(_VENDORED, folder) if folder else text
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(text.replace(folder, _VENDORED) if folder else text, encoding="utf-8")
+    except OSError:  # a read-only cache keeps nothing
+        pass
+    return text
+
+
 def resolve(run: Any, requirements: Iterable[str], wheels: list[Path], target: Target,
             timeout_s: float) -> tuple[Artifact, ...]:
     """The environment's artifacts, with the index's hashes, for ``target``.
@@ -193,7 +221,8 @@ def resolve(run: Any, requirements: Iterable[str], wheels: list[Path], target: T
             vendored[folder / wheel.name] = wheel.resolve()
             name, version = wheel.name.split("-")[:2]
             lines.append(f"{canonical(name)}=={version}")
-        text = _compile(run, lines, target, folder if wheels else None, timeout_s)
+        text = _resolved(run, lines, target, folder if wheels else None, timeout_s,
+                         [vendored[w] for w in sorted(vendored)])
         artifacts = parse_pylock(text, vendored)
     for artifact in artifacts:
         allowed = pinned_hashes.get(artifact.name)

@@ -50,6 +50,23 @@ def test_hashed_lock_is_generated_with_the_index_hashes(cache: Path) -> None:
     assert spec_digest(spec) != spec_digest(forged) and spec_digest(spec) != spec_digest(SIX)
 
 
+def test_without_the_index_an_earlier_resolve_of_the_same_input_is_used(
+        cache: Path, tmp_path: Path) -> None:
+    """Offline (the index cannot be asked), an environment resolved before still resolves,
+    to the same files, vendored wheels included; an input never resolved is an error."""
+    wheel = make_wheel(tmp_path / "wheels")
+    online = resolve_spec(SIX, docker_target(HOST_MINOR), [wheel], run_uv, 300)
+
+    def offline(args: list[str], timeout_s: float, merge: bool = True) -> object:
+        return run_uv([*args, "--offline", "--no-cache"], timeout_s, merge)
+
+    again = resolve_spec(SIX, docker_target(HOST_MINOR), [wheel], offline, 300)
+    assert again.artifacts == online.artifacts
+    other = EnvSpec(python=HOST_MINOR, requirements=("six==1.15.0",))
+    with pytest.raises(BuildError, match="resolving the environment on the host failed"):
+        resolve_spec(other, docker_target(HOST_MINOR), [], offline, 300)
+
+
 def test_the_lock_files_hashes_must_match_the_index(cache: Path) -> None:
     lock = f"six==1.16.0 \\\n    --hash=sha256:{'1' * 64}\n"
     with pytest.raises(BuildError, match="none of the hashes the deposit's lock file gives"):
