@@ -487,7 +487,8 @@ class DockerRunner(Runner):
                 "base_id": r.base_image_id,
                 "base_reason": r.base_reason,
                 "built": r.built,
-                "ca_forwarded_for_build": str(self.forward_ca) if self.forward_ca else None,
+                # the environment's build runs with no network (nothing to forward a CA to)
+                "build_network": "none",
             },
             "sandbox": self.sandbox.describe(),
         }
