@@ -32,8 +32,9 @@ def _hooks(names: list[str]) -> Iterator[str]:
             yield name
 
 
-def startup_hook_findings(deposit: Deposit, m: Manifest) -> list[Finding]:
-    findings: list[Finding] = []
+def wheel_listings(deposit: Deposit, m: Manifest) -> Iterator[tuple[str, str, list[str]]]:
+    """``(wheel, field, member names)`` of each vendored wheel there is: one zip listing, no
+    member read. A file that is not a wheel is refused (DepositError naming it)."""
     for i, wheel in enumerate(m.environment.wheels):
         field = f"environment.wheels[{i}]"
         path = deposit.path(wheel, field=field)
@@ -48,6 +49,12 @@ def startup_hook_findings(deposit: Deposit, m: Manifest) -> list[Finding]:
         if not any(n.count("/") == 1 and n.endswith(".dist-info/WHEEL") for n in names):
             raise DepositError("not a wheel (no *.dist-info/WHEEL inside); nothing is built "
                                "from it", file=wheel, field=field)
+        yield wheel, field, names
+
+
+def startup_hook_findings(deposit: Deposit, m: Manifest) -> list[Finding]:
+    findings: list[Finding] = []
+    for wheel, field, names in wheel_listings(deposit, m):
         for member in _hooks(names):
             findings.append(finding(
                 "interpreter-start-hook", "warning",
@@ -56,4 +63,3 @@ def startup_hook_findings(deposit: Deposit, m: Manifest) -> list[Finding]:
                 file=wheel, field=field,
             ))
     return findings
-

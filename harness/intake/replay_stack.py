@@ -28,11 +28,11 @@ top of site-packages (its own members, ``*.data/purelib/`` and ``*.data/platlib/
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import PurePosixPath
 
 from harness.errors import DepositError
 from harness.intake.archive import Deposit
+from harness.intake.hooks import wheel_listings
 from harness.intake.manifest import Manifest
 
 #: distribution (canonical name) -> the top-level modules and folders it installs
@@ -64,7 +64,6 @@ STACK: dict[str, tuple[str, ...]] = {
 #: every top-level module of the stack -> the distribution that installs it
 STACK_MODULES: dict[str, str] = {mod: dist for dist, mods in STACK.items() for mod in mods}
 
-MAX_MEMBERS = 100_000
 _DIST_INFO = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*?)-[^/-]+\.dist-info$")
 _SUFFIX = re.compile(r"(\.[A-Za-z0-9_-]+)*\.(py|pyc|pyi|so|pyd)$")
 
@@ -124,16 +123,7 @@ def stack_overrides(names: list[str]) -> list[str]:
 
 def check_wheels(deposit: Deposit, m: Manifest) -> None:
     """Refuse a vendored wheel that provides or overwrites part of the replay stack."""
-    for i, wheel in enumerate(m.environment.wheels):
-        field = f"environment.wheels[{i}]"
-        path = deposit.path(wheel, field=field)
-        if not path.is_file():
-            continue  # the inventory check reports a missing file
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()[:MAX_MEMBERS]
-        except (zipfile.BadZipFile, OSError):
-            continue  # the interpreter-start check refuses what is not a wheel
+    for wheel, field, names in wheel_listings(deposit, m):
         found = stack_overrides(names)
         if found:
             shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4
