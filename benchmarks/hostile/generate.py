@@ -656,6 +656,21 @@ def not_utf8(root: Path, ctx: Context) -> Path:
     return raw_manifest(root, text.encode("utf-8", errors="surrogateescape"))
 
 
+def ten_thousand_claims(root: Path, ctx: Context) -> Path:
+    """10 000 honest claims (fidelity and counts, alternating) on the GHZ circuit, the
+    manifest in YAML flow style so that it fits the 1 MiB limit."""
+    fidelity = {"metric": "hellinger_fidelity", "value": 0.93,
+                "tolerance": {"kind": "absolute", "value": 0.05}}
+    counts = {"metric": "counts", "tolerance": {"kind": "shot-noise"}}
+    manifest = ghz_manifest()
+    manifest["claims"] = [copy.deepcopy({"id": f"c{i:05d}", "source": {"circuit": "ghz3"},
+                                         **(counts if i % 2 else fidelity)})
+                          for i in range(10_000)]
+    manifest["files"] = inventory(ghz_files())
+    return raw_manifest(root, yaml.safe_dump(manifest, sort_keys=False,
+                                             default_flow_style=True, width=10**9))
+
+
 def duplicate_keys(root: Path, ctx: Context) -> Path:
     text = ghz_manifest_text()
     return raw_manifest(root, text + "circuits: []\n")
@@ -1263,6 +1278,9 @@ def _cases() -> list[Case]:
              "evaluate", refused("nested", "qdata.yaml"), deep_nesting),
         Case("manifest-huge", "manifest", "a valid manifest padded past 1 MiB",
              "evaluate", refused("larger than", "qdata.yaml"), huge_manifest),
+        Case("manifest-10k-claims", "manifest",
+             "10 000 claims (a compare phase and reports that must stay bounded)",
+             "evaluate", expect(0, "complete"), ten_thousand_claims),
         Case("manifest-not-utf8", "manifest", "a title with bytes that are not UTF-8",
              "validate", refused("cannot read the manifest", "qdata.yaml"), not_utf8),
         Case("manifest-duplicate-keys", "manifest",
