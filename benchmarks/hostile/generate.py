@@ -1117,7 +1117,7 @@ WHEEL_DIST = "hostile_pth-1.0.dist-info"
 WHEEL_NAME = "hostile_pth-1.0-py3-none-any.whl"
 
 
-def _record_hash(data: bytes) -> str:
+def record_hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
 
@@ -1132,7 +1132,7 @@ def pth_wheel_bytes() -> bytes:
         f"{WHEEL_DIST}/WHEEL": b"Wheel-Version: 1.0\nGenerator: qrepro hostile corpus\n"
                                b"Root-Is-Purelib: true\nTag: py3-none-any\n",
     }
-    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n"
+    record = "".join(f"{name},{record_hash(data)},{len(data)}\n"
                      for name, data in sorted(members.items()))
     members[f"{WHEEL_DIST}/RECORD"] = (record + f"{WHEEL_DIST}/RECORD,,\n").encode()
     buf = io.BytesIO()
@@ -1198,17 +1198,18 @@ class Plugin:
 '''
 
 
-def stack_wheel(name: str, version: str, members: dict[str, str],
+def stack_wheel(name: str, version: str, members: dict[str, str | bytes],
                 entry_points: str | None = None) -> bytes:
-    """A valid, byte-reproducible pure-Python wheel of distribution ``name``."""
+    """A valid, byte-reproducible pure-Python wheel of distribution ``name`` (also the tests'
+    fake wheels: tests/fake_wheels.py)."""
     dist = f"{name.replace('-', '_')}-{version}.dist-info"
-    files = {n: d.encode() for n, d in members.items()}
+    files = {n: _bytes(d) for n, d in members.items()}
     files[f"{dist}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
                                  ).encode()
     files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     if entry_points:
         files[f"{dist}/entry_points.txt"] = entry_points.encode()
-    record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d in sorted(files.items()))
+    record = "".join(f"{n},{record_hash(d)},{len(d)}\n" for n, d in sorted(files.items()))
     files[f"{dist}/RECORD"] = (record + f"{dist}/RECORD,,\n").encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as whl:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from harness.cli import cli
 from harness.intake.replay_stack import STACK, canonical, stack_overrides
 from tests.conftest import BASE_FILES, base_manifest
-from tests.fake_wheels import FAKE_AER, fake_aer_wheel, wheel_bytes
+from tests.fake_wheels import FAKE_AER, fake_aer_wheel, stack_wheel
 
 MESSAGE = ("qdata.yaml: environment.wheels[0]: qiskit_aer-0.18.2-py3-none-any.whl provides "
            "qiskit_aer, the distribution qiskit-aer, which the replay stack installs from the "
@@ -63,7 +63,7 @@ def test_forged_aer_wheel_is_refused_by_validate(make_deposit: Callable[..., Pat
 
 def test_wheel_adding_a_file_under_a_stack_package_is_refused(
         make_deposit: Callable[..., Path]) -> None:
-    root = vendoring(make_deposit, {"helper-1.0-py3-none-any.whl": wheel_bytes(
+    root = vendoring(make_deposit, {"helper-1.0-py3-none-any.whl": stack_wheel(
         "helper", "1.0", {"helper/__init__.py": b"", "qiskit_aer/backdoor.py": FAKE_AER.encode()})})
     code, _, err = invoke("validate", str(root))
     assert code == 3
@@ -72,7 +72,7 @@ def test_wheel_adding_a_file_under_a_stack_package_is_refused(
 
 
 def test_honest_wheel_passes(make_deposit: Callable[..., Path]) -> None:
-    root = vendoring(make_deposit, {"helper-1.0-py3-none-any.whl": wheel_bytes(
+    root = vendoring(make_deposit, {"helper-1.0-py3-none-any.whl": stack_wheel(
         "helper", "1.0", {"helper/__init__.py": b"X = 1\n"})})
     code, out, err = invoke("validate", str(root))
     assert code == 0, out + err
