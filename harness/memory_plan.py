@@ -22,7 +22,7 @@ from the OpenQASM text without Qiskit; a QPY file's header gives its declared qu
 (:mod:`harness.intake.circuit_shape`). The
 need is compared with the runner's limit (:meth:`runners.base.Runner.memory_limit`), the
 machine's available memory (``MemAvailable``) and, with ``--device GPU``, the GPU's memory.
-The machine's side (available memory, the GPU's) comes from :mod:`harness.host`; everything
+The machine's side (available memory, the GPU's) comes from :mod:`runners.host`; everything
 here is pure but :func:`pauli_noise`, which reads the canonical noise file.
 """
 

@@ -295,8 +295,8 @@ def _run(
 def _memory_plan(runner: Runner, prepared: PreparedJobs, deposit: Deposit, workdir: Path,
                  options: Options) -> MemoryPlan | None:
     """Each circuit's memory, held to the runner's limit, the machine's and the GPU's."""
-    from harness.host import gpu_memory, host_available
     from harness.memory_plan import Limits, plan_jobs
+    from runners.host import gpu_memory, host_available
 
     if not prepared.jobs:
         return None

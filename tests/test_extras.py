@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import extras
+from harness.console import extras
 from harness.errors import MissingExtra
 from tests.conftest import DEPOSITS, ROOT
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.host import gpu_memory, host_available
 from harness.intake.circuit_shape import CircuitShape, circuit_shape, qpy_qubits
 from harness.intake.circuit_shape import qasm_shape as read_qasm
 from harness.memory_plan import (
@@ -36,6 +35,7 @@ from harness.units import human_size as human
 from runners.confine import ProcessLimits
 from runners.docker import DockerRunner
 from runners.fake import FakeRunner
+from runners.host import gpu_memory, host_available
 from runners.local import LocalRunner
 from runners.sandbox import Sandbox
 from tests.conftest import ROOT, base_manifest, build_deposit

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
+from harness.console.extras import require
 from harness.console.failing import EXIT_DENIED, EXIT_INTERRUPTED, fail, terminate_as_interrupt
 from harness.console.options import runner_options
 from harness.errors import QreproError
-from harness.extras import require
 from harness.wording import plural
 
 #: evaluate options a batch forwards to every evaluation (when not at their default)

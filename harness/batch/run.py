@@ -25,8 +25,8 @@ from harness.batch.worker import (
     stop_all,
 )
 from harness.errors import QreproError
-from harness.host import host_available
 from harness.units import parse_size
+from runners.host import host_available
 
 #: seconds between looks at the running evaluations' logs (building -> running)
 POLL_S = 1.0

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
+from harness.console.extras import require
 from harness.console.failing import fail
 from harness.errors import AttestationError, QreproError
 from harness.escaping import terminal
-from harness.extras import require
 
 EXIT_VERIFIED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 

@@ -201,7 +201,7 @@ def evaluate_cmd(
     try:
         venue = load_policy(policy)
         if sign is not None:
-            from harness.extras import require
+            from harness.console.extras import require
             from reports.attestation import load_signing_key
 
             require("sign", "--sign")
